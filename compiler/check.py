@@ -1,0 +1,318 @@
+"""Semantic checks: syntax tree -> CheckedModel, or one SpecError at the offending position."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+from numpy.polynomial import polynomial as P
+
+import veil.models
+from veil.compiler import ast
+from veil.compiler.errors import SourcePos, SpecError
+from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
+from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
+                                 Symmetry)
+from veil.compiler.parser import keywords, load_prelude, parse_file
+from veil.compiler.weights import glorot_uniform, load_npz
+
+MAX_DEGREE = 16          # of an activation polynomial
+MAX_LAYER_WEIGHTS = 1 << 30
+MODELS_DIR = Path(veil.models.__file__).parent
+
+
+# --- entry points ---
+
+def resolve_spec(name_or_path: str | Path) -> Path:
+    """An existing file, else a built-in model models/<name>.veil."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    builtin = MODELS_DIR / f"{name_or_path}.veil"
+    if builtin.is_file():
+        return builtin
+    known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.veil"))) or "none"
+    raise FileNotFoundError(f"no spec file '{name_or_path}' and no built-in model of that name "
+                            f"(built-in: {known})")
+
+
+def load_model(name_or_path: str | Path) -> CheckedModel:
+    return check(parse_file(resolve_spec(name_or_path)), load_prelude())
+
+
+def check(spec: ast.Spec, activations: Mapping[str, ActivationDef]) -> CheckedModel:
+    """Check a parsed spec given the already known activations (normally the prelude's)."""
+    known = check_activations(spec.activations, activations)
+    if not spec.models:
+        raise SpecError(spec.path, 1, 1, "the spec defines no model")
+    if len(spec.models) > 1:
+        raise SpecError.at(spec.models[1].pos, "a spec defines exactly one model "
+                                               f"('{spec.models[0].name}' came first)")
+    return _check_model(spec.models[0], known, spec.path)
+
+
+# --- activations ---
+
+def check_activations(decls, known: Mapping[str, ActivationDef]) -> dict[str, ActivationDef]:
+    out = dict(known)
+    for d in decls:
+        if d.name in keywords():
+            raise SpecError.at(d.name_pos, f"'{d.name}' is a keyword, not a usable activation name")
+        if d.name in out:
+            raise SpecError.at(d.name_pos, f"activation '{d.name}' is already defined "
+                                           f"(at {out[d.name].pos})")
+        out[d.name] = _check_activation(d)
+    return out
+
+
+def _check_activation(d: ast.ActivationDecl) -> ActivationDef:
+    bounds, coeffs = [], []
+    for seg in d.segments:
+        b = seg.bound
+        if not (b.value > 0 and math.isfinite(b.value)):
+            raise SpecError.at(b.pos, f"activation bounds must be positive, got {b.text}")
+        if bounds and b.value <= bounds[-1]:
+            raise SpecError.at(b.pos, f"activation bounds must be strictly increasing: "
+                                      f"{b.text} after {bounds[-1]:g}")
+        bounds.append(b.value)
+        coeffs.append(tuple(float(c) for c in _polynomial(seg.poly, "x", MAX_DEGREE,
+                                                          "an activation polynomial")))
+    if not math.isfinite(d.saturation.value):
+        raise SpecError.at(d.saturation.pos, "saturation value must be finite")
+    return ActivationDef(d.name, tuple(bounds), tuple(coeffs), d.saturation.value,
+                         Symmetry(d.symmetry), d.pos)
+
+
+# --- polynomials (activation segments and normalisation) ---
+
+def _first_pos(e: ast.Expr) -> SourcePos:
+    while isinstance(e, ast.BinOp):
+        e = e.left
+    return e.pos
+
+
+def _polynomial(e: ast.Expr, var: str, max_degree: int, what: str) -> np.ndarray:
+    """Ascending coefficients of e in `var`; only constants may divide or be exponents."""
+    def go(e: ast.Expr) -> np.ndarray:
+        if isinstance(e, ast.Num):
+            c = np.array([e.value])
+        elif isinstance(e, ast.Var):
+            if e.name != var:
+                raise SpecError.at(e.pos, f"unknown variable '{e.name}' in {what} "
+                                          f"(the variable is '{var}')")
+            c = np.array([0.0, 1.0])
+        elif isinstance(e, ast.Neg):
+            c = -go(e.operand)
+        else:
+            c = binop(e, go(e.left), go(e.right))
+        c = P.polytrim(c)
+        if len(c) - 1 > max_degree:
+            raise SpecError.at(e.pos, f"{what} must have degree at most {max_degree}; "
+                                      f"this is of degree {len(c) - 1}")
+        return c
+
+    def binop(e: ast.BinOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if e.op == "+":
+            return P.polyadd(a, b)
+        if e.op == "-":
+            return P.polysub(a, b)
+        if e.op == "*":
+            return P.polymul(a, b)
+        if len(b) > 1:
+            raise SpecError.at(e.pos, f"'{e.op}' needs a constant right operand in {what}")
+        if e.op == "/":
+            if b[0] == 0:
+                raise SpecError.at(e.pos, f"division by zero in {what}")
+            return a / b[0]
+        n = b[0]
+        if not (n >= 0 and n == int(n)) or n > max_degree:
+            raise SpecError.at(e.pos, f"exponent must be an integer from 0 to {max_degree}, "
+                                      f"got {n:g}")
+        return P.polypow(a, int(n))
+
+    try:
+        c = go(e)
+    except RecursionError:
+        raise SpecError.at(_first_pos(e), f"{what} is nested too deeply") from None
+    if not np.all(np.isfinite(c)):
+        raise SpecError.at(_first_pos(e), f"{what} has a coefficient that is not finite")
+    return c
+
+
+# --- the model ---
+
+_REQUIRED = {"patch": "'patch'", "normalise": "'normalise'", "input": "'input' format",
+             "activation": "'activation' format", "weight": "'weight' format",
+             "bias": "'bias' format", "coefficient": "'coefficient frac'",
+             "weights": "'weights'"}
+
+
+def _key(e: ast.Entry) -> str:
+    if isinstance(e, ast.Format):
+        return e.kind
+    if isinstance(e, (ast.WeightsFile, ast.WeightsRandom)):
+        return "weights"
+    return type(e).__name__.lower()
+
+
+def _int(n: ast.Num, what: str, lo: int, hi: int | None = None) -> int:
+    if not n.is_int:
+        raise SpecError.at(n.pos, f"{what} must be an integer, got {n.text}")
+    v = int(n.text)
+    if v < lo or (hi is not None and v > hi):
+        limits = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
+        raise SpecError.at(n.pos, f"{what} must be {limits}, got {v}")
+    return v
+
+
+def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -> CheckedModel:
+    single: dict[str, ast.Entry] = {}
+    dense: list[ast.Dense] = []
+    for e in m.entries:
+        if isinstance(e, ast.Dense):
+            dense.append(e)
+            continue
+        k = _key(e)
+        if k in single:
+            raise SpecError.at(e.pos, f"duplicate {_REQUIRED[k]} entry "
+                                      f"(first at line {single[k].pos.line})")
+        single[k] = e
+    missing = [label for k, label in _REQUIRED.items() if k not in single]
+    if not dense:
+        missing.append("a 'dense' layer")
+    if missing:
+        raise SpecError.at(m.pos, f"model '{m.name}' is missing {', '.join(missing)}")
+
+    geometry = _geometry(single["patch"])
+    norm = _normalisation(single["normalise"])
+    fmt = {k: _format(single[k]) for k in ("input", "activation", "weight", "bias")}
+    coeff = single["coefficient"]
+    coeff_frac = _int(coeff.frac, "coefficient frac", 0, MAX_TOTAL - 1)
+    shapes = _layer_shapes(dense, geometry, known)
+    acc = _accumulators(dense, shapes, fmt, single["bias"])
+    source, params = _float_params(single["weights"], dense, shapes, path)
+
+    layers = []
+    for k, (d, (n_in, n_out), (bits, frac), (w, b)) in enumerate(
+            zip(dense, shapes, acc, params), start=1):
+        layers.append(Layer(
+            index=k, n_in=n_in, n_out=n_out,
+            activation=known[d.activation] if d.activation else None,
+            weights=_quantise(w, fmt["weight"], f"layer {k} weight", d.pos),
+            bias=_quantise(b, fmt["bias"], f"layer {k} bias", d.pos),
+            weights_float=w, bias_float=b,
+            in_format=fmt["input"] if k == 1 else fmt["activation"],
+            weight_format=fmt["weight"], bias_format=fmt["bias"],
+            acc_bits=bits, acc_frac=frac, pos=d.pos))
+    return CheckedModel(
+        name=m.name, path=path, geometry=geometry, normalisation=norm,
+        input_format=fmt["input"], activation_format=fmt["activation"],
+        weight_format=fmt["weight"], bias_format=fmt["bias"], coeff_frac=coeff_frac,
+        layers=tuple(layers), weights_source=source, activations=known)
+
+
+def _geometry(p: ast.Patch) -> Geometry:
+    i = _int(p.input_size, "input side", 1)
+    o = _int(p.output_size, "output side", 1)
+    if o > i:
+        raise SpecError.at(p.output_size.pos, f"output side {o} is larger than input side {i}")
+    if (i - o) % 2:
+        raise SpecError.at(p.output_size.pos, f"input side {i} and output side {o} must have "
+                                              "the same parity (the output is centred)")
+    s = o if p.stride is None else _int(p.stride, "stride", 1, o)
+    return Geometry(i, o, s)
+
+
+def _normalisation(n: ast.Normalise) -> Normalisation:
+    offset, scale = np.pad(_polynomial(n.expr, n.var, 1, "the normalisation"), (0, 1))[:2]
+    if scale == 0:
+        raise SpecError.at(_first_pos(n.expr), f"the normalisation does not depend on '{n.var}'")
+    return Normalisation(float(scale), float(offset))
+
+
+def _format(f: ast.Format) -> FixFormat:
+    total = _int(f.total, "total bits", 0)
+    frac = _int(f.frac, "fractional bits", 0)
+    try:
+        return FixFormat(total, frac)
+    except ValueError as e:
+        raise SpecError.at(f.pos, f"bad {f.kind} format fix<{total},{frac}>: {e}") from None
+
+
+def _layer_shapes(dense: list[ast.Dense], g: Geometry,
+                  known: dict[str, ActivationDef]) -> list[tuple[int, int]]:
+    shapes: list[tuple[int, int]] = []
+    for k, d in enumerate(dense, start=1):
+        n_in = _int(d.n_in, "layer input size", 1)
+        n_out = _int(d.n_out, "layer output size", 1)
+        if n_in * n_out > MAX_LAYER_WEIGHTS:
+            raise SpecError.at(d.pos, f"layer {k} has {n_in * n_out} weights, more than the "
+                                      f"{MAX_LAYER_WEIGHTS} supported")
+        last = k == len(dense)
+        if k == 1 and n_in != g.input_size ** 2:
+            s = g.input_size
+            raise SpecError.at(d.pos, f"layer 1 takes {n_in} inputs but the input patch "
+                                      f"has {s}x{s} = {s * s} pixels")
+        if k > 1 and n_in != shapes[-1][1]:
+            raise SpecError.at(d.pos, f"layer {k} takes {n_in} inputs but layer {k - 1} "
+                                      f"gives {shapes[-1][1]} outputs")
+        if last and n_out != g.output_size ** 2:
+            s = g.output_size
+            raise SpecError.at(d.pos, f"the last layer gives {n_out} outputs but the output "
+                                      f"patch has {s}x{s} = {s * s} pixels")
+        if d.activation is not None:
+            if d.activation not in known:
+                raise SpecError.at(d.activation_pos, f"unknown activation '{d.activation}' "
+                                                     f"(known: {', '.join(sorted(known))})")
+            if last:
+                raise SpecError.at(d.activation_pos, "the last layer must not have an "
+                                                     "activation (it outputs pixels)")
+        elif not last:
+            raise SpecError.at(d.pos, f"layer {k} needs an activation "
+                                      "(only the last layer has none)")
+        shapes.append((n_in, n_out))
+    return shapes
+
+
+def _accumulators(dense: list[ast.Dense], shapes: list[tuple[int, int]],
+                  fmt: dict[str, FixFormat], bias: ast.Format) -> list[tuple[int, int]]:
+    """(acc_bits, acc_frac) per layer; the bias must shift left into every accumulator."""
+    w, b = fmt["weight"], fmt["bias"]
+    acc = []
+    for k, (d, (n_in, _)) in enumerate(zip(dense, shapes), start=1):
+        x = fmt["input"] if k == 1 else fmt["activation"]
+        bits = w.total + x.total + n_in.bit_length() + 1    # bit_length = ceil(log2(n_in + 1))
+        frac = w.frac + x.frac
+        if bits > MAX_TOTAL:
+            raise SpecError.at(d.pos, f"layer {k} needs a {bits}-bit accumulator, "
+                                      f"more than {MAX_TOTAL}")
+        if b.frac > frac:
+            raise SpecError.at(bias.pos, f"bias has {b.frac} fractional bits, more than "
+                                         f"layer {k}'s accumulator ({frac} = weight {w.frac} "
+                                         f"+ input {x.frac})")
+        acc.append((bits, frac))
+    return acc
+
+
+def _float_params(src: ast.Entry, dense: list[ast.Dense], shapes: list[tuple[int, int]],
+                  spec_path: str) -> tuple[str, list]:
+    if isinstance(src, ast.WeightsRandom):
+        seed = _int(src.seed, "seed", 0)
+        return f"random seed {seed}", glorot_uniform(shapes, seed)
+    assert isinstance(src, ast.WeightsFile)
+    path = Path(spec_path).parent / src.path
+    return f"file {src.path}", load_npz(path, shapes, src.pos, [d.pos for d in dense])
+
+
+def _quantise(x: np.ndarray, f: FixFormat, what: str, pos: SourcePos) -> np.ndarray:
+    scale = 2.0**f.frac
+    # rint is monotone, so the extremes of x decide whether all of it fits
+    if x.size and not f.min_int <= np.rint(x.min() * scale) <= np.rint(x.max() * scale) <= f.max_int:
+        scaled = np.rint(x * scale)
+        bad = np.flatnonzero((scaled < f.min_int) | (scaled > f.max_int))[0]
+        i = np.unravel_index(bad, x.shape)
+        where = ", ".join(str(int(j)) for j in i)
+        raise SpecError.at(pos, f"{what} [{where}] = {float(x[i])!r} is out of range of "
+                                f"{f} ({f.range_str()})")
+    return f.quantise(x)

@@ -1,0 +1,265 @@
+"""Parse spec text into the syntax tree of veil.compiler.ast.
+
+Grammar (compiler/grammar.lark; `#` starts a comment, whitespace and newlines are free):
+
+    spec        := (activation | model)*          # a spec file holds exactly one model
+    activation  := 'activation' NAME ('odd'|'even') 'saturate' ['-'] NUMBER
+                   '{' segment+ '}'
+    segment     := '|x|' '<=' ['-'] NUMBER ':' expr     # polynomial in x, evaluated at |x|
+    model       := 'model' NAME '{' entry* '}'        # any order; dense layers in network order
+    entry       := 'patch' NUMBER '->' NUMBER ['stride' NUMBER]
+                 | 'normalise' NAME '->' expr         # affine in that variable
+                 | ('input'|'activation'|'weight'|'bias') 'fix' '<' NUMBER ',' NUMBER '>'
+                 | 'coefficient' 'frac' NUMBER
+                 | 'weights' STRING                   # .npz path, relative to the spec
+                 | 'weights' 'random' 'seed' NUMBER
+                 | 'dense' NUMBER '->' NUMBER [NAME]  # NAME: activation (not on the last layer)
+    expr        := expr ('+'|'-') expr | expr ('*'|'/') expr | '-' expr | expr '^' expr
+                 | '(' expr ')' | NUMBER | NAME       # usual precedence, '^' binds tightest
+    NAME        := [A-Za-z_][A-Za-z0-9_]*
+    NUMBER      := 12 | 0.5 | .5 | 2.5e-3             # signs are operators
+    STRING      := "double-quoted"
+
+Keywords (the quoted words above) win over names wherever both could appear, so they are
+not valid activation names. Whether numbers are integers, expressions affine or polynomial,
+and so on is checked later (check.py). Syntax errors are raised as SpecError with a short
+message, e.g. "expected '->' after input size, found '8'".
+
+parse_prelude() gives the syntax tree of prelude.veil, load_prelude() its checked
+activations {name: ActivationDef}.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from veil.compiler import ast
+from veil.compiler.errors import SourcePos, SpecError
+from veil.compiler.model import ActivationDef
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+PRELUDE = Path(__file__).with_name("prelude.veil")
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def parse_text(text: str, path: str = "<string>") -> ast.Spec:
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, text, path) from None
+    return _Build(path).transform(tree)
+
+
+def parse_file(path: str | Path) -> ast.Spec:
+    data = Path(path).read_bytes()        # a missing file raises FileNotFoundError
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise SpecError(str(path), line, 1, "spec is not UTF-8 text") from None
+    return parse_text(text, str(path))
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    return frozenset(t.pattern.value for t in _lark().terminals
+                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
+
+
+@functools.cache
+def parse_prelude() -> ast.Spec:
+    return parse_file(PRELUDE)
+
+
+def load_prelude() -> dict[str, ActivationDef]:
+    """The prelude's activations, checked: a fresh dict {name: ActivationDef}."""
+    return dict(_prelude_activations())
+
+
+@functools.cache
+def _prelude_activations() -> dict[str, ActivationDef]:
+    from veil.compiler.check import check_activations   # check imports this module
+    prelude = parse_prelude()
+    if prelude.models:
+        raise SpecError.at(prelude.models[0].pos, "the prelude must not define a model")
+    return check_activations(prelude.activations, {})
+
+
+# --- parse tree -> ast ---
+
+@v_args(meta=True)
+class _Build(Transformer_NonRecursive):
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _pos(self, x) -> SourcePos:
+        return SourcePos(self.path, x.line, x.column)
+
+    def _num(self, tok: Token) -> ast.Num:
+        return ast.Num(float(tok), str(tok), self._pos(tok))
+
+    def start(self, meta, items):
+        acts = tuple(i for i in items if isinstance(i, ast.ActivationDecl))
+        models = tuple(i for i in items if isinstance(i, ast.ModelDecl))
+        return ast.Spec(self.path, acts, models)
+
+    # activations
+    def activation_def(self, meta, c):
+        name, sym, sat, *segs = c
+        return ast.ActivationDecl(str(name), sym, sat, tuple(segs), self._pos(meta), self._pos(name))
+
+    def symmetry(self, meta, c):
+        return str(c[0])
+
+    def segment(self, meta, c):
+        _, bound, poly = c
+        return ast.Segment(bound, poly, self._pos(meta))
+
+    def signed(self, meta, c):
+        minus, tok = c
+        if minus is None:
+            return self._num(tok)
+        return ast.Num(-float(tok), f"-{tok}", self._pos(minus))
+
+    # models
+    def model_def(self, meta, c):
+        name, *entries = c
+        return ast.ModelDecl(str(name), tuple(entries), self._pos(meta))
+
+    def patch(self, meta, c):
+        i, o, s = c
+        return ast.Patch(self._num(i), self._num(o), s and self._num(s), self._pos(meta))
+
+    def normalise(self, meta, c):
+        var, expr = c
+        return ast.Normalise(str(var), expr, self._pos(meta))
+
+    def format(self, meta, c):
+        kind, total, frac = c
+        return ast.Format(str(kind), self._num(total), self._num(frac), self._pos(meta))
+
+    def format_kind(self, meta, c):
+        return c[0]
+
+    def coefficient(self, meta, c):
+        return ast.Coefficient(self._num(c[0]), self._pos(meta))
+
+    def weights_file(self, meta, c):
+        raw = str(c[0])[1:-1]
+        path = raw.replace('\\"', '"').replace("\\\\", "\\")
+        return ast.WeightsFile(path, self._pos(meta))
+
+    def weights_random(self, meta, c):
+        return ast.WeightsRandom(self._num(c[0]), self._pos(meta))
+
+    def dense(self, meta, c):
+        n_in, n_out, act = c
+        return ast.Dense(self._num(n_in), self._num(n_out), act and str(act),
+                         act and self._pos(act), self._pos(meta))
+
+    # expressions
+    def binop(self, meta, c):
+        left, op, right = c
+        return ast.BinOp(str(op), left, right, self._pos(op))
+
+    def neg(self, meta, c):
+        return ast.Neg(c[1], self._pos(c[0]))
+
+    def number(self, meta, c):
+        return self._num(c[0])
+
+    def var(self, meta, c):
+        return ast.Var(str(c[0]), self._pos(c[0]))
+
+
+# --- syntax errors ---
+
+# What the n-th token after a keyword is, for "expected X after <that>".
+_SLOTS = {
+    "model": ("model name",),
+    "activation": ("activation name",),
+    "patch": ("input size", "'->'", "output size"),
+    "stride": ("stride",),
+    "normalise": ("variable name", "'->'"),
+    "fix": ("'<'", "total bits", "','", "fractional bits"),
+    "frac": ("fractional bits",),
+    "seed": ("seed",),
+    "dense": ("input size", "'->'", "output size", "activation name"),
+}
+_ENTRY = {"PATCH", "NORMALISE", "INPUT", "ACTIVATION", "WEIGHT", "BIAS", "COEFFICIENT",
+          "WEIGHTS", "DENSE"}
+_OPERATOR = {"PLUS", "MINUS", "STAR", "SLASH", "CARET"}
+_NAMED = {"NUMBER": "a number", "NAME": "a name", "STRING": 'a "quoted" file name',
+          "ABS_X": "'|x|'", "$END": "end of file"}
+
+
+def _syntax_error(e: UnexpectedInput, text: str, path: str) -> SpecError:
+    if isinstance(e, UnexpectedToken):
+        expected = set(e.accepts or e.expected)
+        if e.token.type == "$END":
+            found = "end of file"
+            line = text.count("\n") + 1
+            col = len(text) - (text.rfind("\n") + 1) + 1
+        else:
+            found, line, col = f"'{e.token}'", e.line, e.column
+    else:
+        assert isinstance(e, UnexpectedCharacters)
+        expected = set(e.allowed or ())
+        found, line, col = f"'{e.char}'", e.line, e.column
+    stack = e.state.value_stack if e.state is not None else []
+    want = _describe_expected(expected)
+    after = _after(stack)
+    msg = (f"expected {want} after {after}, found {found}" if after
+           else f"unexpected {found}; expected {want}")
+    return SpecError(path, line, col, msg)
+
+
+def _after(stack: list) -> str | None:
+    """Name the last thing parsed, if it is a token: a slot name or the token itself."""
+    if not stack or not isinstance(stack[-1], Token):
+        return None
+    last = len(stack) - 1
+    for i in range(last, -1, -1):
+        tok = stack[i]
+        if not isinstance(tok, Token):
+            break
+        slots = _SLOTS.get(str(tok))
+        if slots is not None and tok.type != "NAME":
+            if 1 <= last - i <= len(slots):
+                return slots[last - i - 1]
+            break
+    return f"'{stack[-1]}'"
+
+
+def _describe_expected(names: set[str]) -> str:
+    parts: list[str] = []
+    if _ENTRY <= names:
+        parts.append("a model entry")
+        names = names - _ENTRY
+    if {"PLUS", "STAR", "SLASH"} <= names:
+        parts.append("an operator")
+        names = names - _OPERATOR
+    terminals = _lark().get_terminal
+    rest = []
+    for n in names:
+        if n in _NAMED:
+            rest.append(_NAMED[n])
+        else:
+            try:
+                rest.append(f"'{terminals(n).pattern.value}'")
+            except KeyError:
+                rest.append(n)
+    parts += sorted(rest) or ["something else"]
+    if len(parts) > 4:
+        parts = parts[:4] + ["..."]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]

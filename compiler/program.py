@@ -1,0 +1,158 @@
+"""The Program IR: a networkx chain of typed stages (Input, Dense, Activation, Output).
+
+Each Dense stage carries its checked layer (quantised weights, formats, accumulator width)
+and the layout of the chosen Paillier lowering; each Activation stage carries its integer
+table, the bare circuit and the masked circuit the protocol garbles (both optimised), and
+their linearised forms, which is what the backends execute.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from veil.circuits.circuit import Circuit
+from veil.circuits.linear import Linearised, linearise
+from veil.compiler.activation_table import ActivationTable
+from veil.compiler.fixedpoint import FixFormat
+from veil.compiler.model import CheckedModel, Layer
+
+
+class StageOp(enum.Enum):
+    INPUT = "input"
+    DENSE = "dense"
+    ACTIVATION = "activation"
+    OUTPUT = "output"
+
+
+class Lowering(enum.Enum):
+    PAPER = "paper"
+    PACKED = "packed"
+
+
+@dataclass(frozen=True)
+class SecurityParams:
+    modulus_bits: int = 2048    # Paillier |N|
+    kappa: int = 40             # statistical security of every additive mask
+    label_bits: int = 128       # garbled-circuit label length
+
+
+@dataclass(frozen=True)
+class PackedLayout:
+    """Slot packing of a dense layer (PROTOCOL.md, lowering 2)."""
+    slot_bits: int       # s = l_acc + kappa + 2
+    slots: int           # t = floor((|N| - 2) / s) rows per plaintext
+    blocks: int          # ceil(n_out / t)
+    ciphertexts: int     # blocks * n_in packed column ciphertexts
+
+    @classmethod
+    def of(cls, layer: Layer, sec: SecurityParams) -> "PackedLayout":
+        s = layer.acc_bits + sec.kappa + 2
+        t = (sec.modulus_bits - 2) // s
+        blocks = -(-layer.n_out // t)
+        return cls(slot_bits=s, slots=t, blocks=blocks, ciphertexts=blocks * layer.n_in)
+
+
+@dataclass(frozen=True, eq=False)
+class InputStage:
+    width: int
+    format: FixFormat
+    op: StageOp = StageOp.INPUT
+
+
+@dataclass(frozen=True, eq=False)
+class DenseStage:
+    layer: Layer
+    packed: PackedLayout
+    op: StageOp = StageOp.DENSE
+
+    @property
+    def width(self) -> int:
+        return self.layer.n_out
+
+
+@dataclass(eq=False)
+class ActivationStage:
+    index: int
+    width: int
+    table: ActivationTable
+    circuit: Circuit           # bare: x -> t
+    masked: Circuit            # protocol: x_masked, r_c, r_u -> y_masked
+    op: StageOp = StageOp.ACTIVATION
+
+    @cached_property
+    def linear(self) -> Linearised:
+        return linearise(self.circuit)
+
+    @cached_property
+    def masked_linear(self) -> Linearised:
+        return linearise(self.masked)
+
+
+@dataclass(frozen=True, eq=False)
+class OutputStage:
+    width: int
+    format: FixFormat
+    op: StageOp = StageOp.OUTPUT
+
+
+@dataclass(eq=False)
+class Program:
+    model: CheckedModel
+    lowering: Lowering
+    security: SecurityParams
+    graph: nx.DiGraph = field(repr=False)
+
+    @property
+    def stages(self) -> list:
+        return [self.graph.nodes[n]["stage"] for n in nx.topological_sort(self.graph)]
+
+    @property
+    def dense(self) -> list[DenseStage]:
+        return [s for s in self.stages if s.op is StageOp.DENSE]
+
+    def activation(self, layer_index: int) -> ActivationStage | None:
+        name = f"act{layer_index}"
+        return self.graph.nodes[name]["stage"] if name in self.graph else None
+
+    @property
+    def activations(self) -> list[ActivationStage]:
+        return [s for s in self.stages if s.op is StageOp.ACTIVATION]
+
+    # -- the fixed-point boundary every exact backend shares --------------------------------
+    def quantise_input(self, pixels: np.ndarray) -> np.ndarray:
+        fmt = self.model.input_format
+        x = fmt.quantise(self.model.normalisation.forward(np.asarray(pixels, np.float64)))
+        return np.clip(x, fmt.min_int, fmt.max_int)
+
+    def dequantise_output(self, q: np.ndarray) -> np.ndarray:
+        fmt = self.model.output_format
+        return self.model.normalisation.inverse(np.asarray(q, np.float64) / 2.0 ** fmt.frac)
+
+    def verify(self) -> None:
+        """Check the IR invariants: a single chain input -> (dense [-> act])* -> output,
+        widths that chain, and well-formed circuits whose buses match the formats."""
+        g = self.graph
+        if not nx.is_directed_acyclic_graph(g) or not nx.is_weakly_connected(g):
+            raise ValueError("program graph must be a connected DAG")
+        stages = self.stages
+        if stages[0].op is not StageOp.INPUT or stages[-1].op is not StageOp.OUTPUT:
+            raise ValueError("program must start with input and end with output")
+        width = stages[0].width
+        for st in stages[1:]:
+            if st.op is StageOp.DENSE:
+                if st.layer.n_in != width:
+                    raise ValueError(f"dense{st.layer.index} reads {st.layer.n_in}, gets {width}")
+                width = st.width
+            elif st.width != width:
+                raise ValueError(f"{st.op.value} stage width {st.width} != {width}")
+            if st.op is StageOp.ACTIVATION:
+                st.circuit.verify()
+                st.masked.verify()
+                if st.circuit.input_widths() != {"x": st.table.acc_bits}:
+                    raise ValueError(f"act{st.index}: input bus does not match the accumulator")
+                if st.circuit.output_widths() != {"t": st.table.out_format.total}:
+                    raise ValueError(f"act{st.index}: output bus does not match the format")

@@ -1,0 +1,35 @@
+"""`veil denoise`: file in, file out, with progress and a one-line summary."""
+from __future__ import annotations
+
+import time
+
+from veil.backends.registry import get_backend
+from veil.compiler.driver import compile_spec
+from veil.models.denoise import count_patches, denoise_channels, geometry
+from veil.models.images import check_output, read_image, write_image
+from veil.models.progress import patch_progress
+
+
+def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
+                 lowering: str = "packed", stride: int | None = None, batch: int = 4096,
+                 progress: bool = True) -> str:
+    img = read_image(noisy)                      # fail on bad input before any work
+    check_output(output, img.bit_depth, img.channels.shape[0])
+    program = compile_spec(spec, lowering)
+    geometry(program, stride)                    # validates --stride against the model
+    if batch < 1:
+        raise ValueError("--batch must be at least 1")
+    backend = get_backend(backend_name)
+    total = count_patches(program, img.shape, img.channels.shape[0], stride)
+    t0 = time.perf_counter()
+    try:
+        with patch_progress(total, enabled=progress) as advance:
+            out = denoise_channels(program, backend, img.channels, stride, batch, advance)
+    finally:
+        backend.close()
+    elapsed = time.perf_counter() - t0
+    write_image(output, out, img.bit_depth)
+    h, w = img.shape
+    return (f"denoised {w}x{h} ({img.channels.shape[0]} channel(s)) with {program.model.name} "
+            f"on {backend_name}: {total} patches in {elapsed:.2f} s "
+            f"({total / max(elapsed, 1e-9):.0f} patches/s) -> {output}")

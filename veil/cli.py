@@ -1,0 +1,162 @@
+"""The `veil` command line. It only parses arguments and delegates; every expected failure
+reaches the user as one line on stderr and a non-zero exit status, never a traceback."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from veil.compiler.errors import SpecError
+
+
+class UserError(Exception):
+    """A one-line message for the user."""
+
+
+def _one_line_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from veil.models.images import ImageError
+        try:
+            return fn(*args, **kwargs)
+        except SpecError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except (UserError, ImageError, FileNotFoundError, ValueError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def _write_text(path: str | None, text: str) -> None:
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    from veil.veilio import atomic_write_text
+    atomic_write_text(Path(path), text)
+
+
+@click.group()
+@click.version_option(package_name="veil")
+def main():
+    """Veil: secure neural-network image denoising, built as a compiler."""
+
+
+@main.command("compile")
+@click.argument("spec")
+@click.option("--emit", "what", type=click.Choice(["stats", "ir", "bristol", "dot"]),
+              default="stats", show_default=True)
+@click.option("--layer", type=int, help="Layer (from 1) whose activation circuit to emit.")
+@click.option("--unmasked", is_flag=True, help="The bare activation instead of the masked one.")
+@click.option("--json", "as_json", is_flag=True, help="Stats as JSON.")
+@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
+              show_default=True)
+@click.option("--kappa", type=int, default=40, show_default=True,
+              help="Statistical security of the masks (bits).")
+@click.option("--modulus-bits", type=int, default=2048, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@_one_line_errors
+def compile_cmd(spec, what, layer, unmasked, as_json, lowering, kappa, modulus_bits, output):
+    """Compile SPEC (a .veil file or a built-in model name) and emit stats, IR or a circuit."""
+    from veil.compiler.driver import compile_spec
+    from veil.compiler.emit import emit
+    from veil.compiler.program import SecurityParams
+    if kappa < 1 or modulus_bits < 512:
+        raise UserError("--kappa must be positive and --modulus-bits at least 512")
+    program = compile_spec(spec, lowering, SecurityParams(modulus_bits=modulus_bits, kappa=kappa))
+    _write_text(output, emit(program, what, layer, unmasked, as_json))
+
+
+@main.command()
+@click.argument("clean", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--sigma", type=float, default=25.0, show_default=True,
+              help="Noise standard deviation on the 0..255 scale.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_one_line_errors
+def noise(clean, output, sigma, seed):
+    """Add white Gaussian noise to CLEAN (rounded and clipped, like a saved camera image)."""
+    from veil.models.images import read_image, write_image
+    from veil.models.noise import add_noise
+    if sigma < 0:
+        raise UserError("--sigma must be non-negative")
+    img = read_image(clean)
+    write_image(output, add_noise(img.channels, sigma, seed), img.bit_depth)
+
+
+@main.command()
+@click.argument("noisy", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--model", "spec", default="compact", show_default=True,
+              help="A .veil spec or a built-in model name.")
+@click.option("--backend", default="plaintext", show_default=True,
+              help="float, float-approx or plaintext.")
+@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
+              show_default=True)
+@click.option("--stride", type=int, help="Patch stride (default: the model's).")
+@click.option("--batch", type=int, default=4096, show_default=True, help="Patches per batch.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_one_line_errors
+def denoise(noisy, output, spec, backend, lowering, stride, batch, quiet):
+    """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
+    from veil.models.run import denoise_file
+    summary = denoise_file(noisy, output, spec, backend, lowering, stride, batch,
+                           progress=not quiet)
+    click.echo(summary, err=True)
+
+
+@main.command()
+@click.argument("reference", type=click.Path(dir_okay=False))
+@click.argument("image", type=click.Path(dir_okay=False))
+@_one_line_errors
+def psnr(reference, image):
+    """Peak signal-to-noise ratio of IMAGE against REFERENCE, in dB."""
+    from veil.models.images import read_image
+    from veil.models.noise import psnr as compute
+    ref, img = read_image(reference), read_image(image)
+    if ref.channels.shape != img.channels.shape:
+        raise UserError(f"wrong image size: {reference} is {_shape(ref)}, {image} is {_shape(img)}")
+    click.echo(f"{compute(ref.channels, img.channels):.2f} dB")
+
+
+def _shape(img) -> str:
+    c, h, w = img.channels.shape
+    return f"{w}x{h}" + (f"x{c}" if c > 1 else "")
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--backends", default="plaintext", show_default=True,
+              help="Comma-separated exact backends; every one is compared with the first.")
+@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
+              show_default=True)
+@click.option("--patches", type=int, default=16, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@_one_line_errors
+def check(spec, backends, lowering, patches, seed):
+    """Run random patches through several backends and compare them bit for bit."""
+    from veil.models.crosscheck import cross_check
+    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed)
+    click.echo(report)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write the weights (default: the .npz the spec names).")
+@click.option("--steps", type=int, default=240_000, show_default=True)
+@click.option("--batch", type=int, default=256, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@_one_line_errors
+def train(spec, output, steps, batch, seed):
+    """Train the weights of SPEC on the scikit-image training pictures (sigma 25)."""
+    from veil.models.train_cli import train_spec
+    path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True))
+    click.echo(f"weights written to {path}", err=True)
+
+
+if __name__ == "__main__":
+    main()
