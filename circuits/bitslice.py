@@ -3,7 +3,9 @@
 Bit-sliced layout: wire row r, word j, bit t holds bit r of instance 64*j + t.
 Integers travel as 64-bit limbs; one limb of N instances is reshaped into
 64x64 bit matrices and transposed in place with six vectorised butterfly
-stages, so no per-instance or per-bit Python loop is needed.
+stages, so integer inputs need no per-instance or per-bit Python loop (only
+object arrays of Python ints, e.g. buses wider than 64 bits, are converted
+element by element).
 """
 from __future__ import annotations
 

@@ -109,7 +109,8 @@ def zero_extend(b: Builder, bits: Sequence[int], width: int) -> Bits:
 
 
 def extend(b: Builder, bits: Sequence[int], width: int, signed: bool) -> Bits:
-    return sign_extend(bits, width) if signed else zero_extend(b, bits, width)
+    """Sign- or zero-extend per `signed` (an empty bus is the value 0 either way)."""
+    return sign_extend(bits, width) if signed and bits else zero_extend(b, bits, width)
 
 
 def shift_right(bits: Sequence[int], k: int, signed: bool) -> Bits:

@@ -24,7 +24,8 @@ def sum_columns(b: Builder, columns: Mapping[int, Sequence[int]], width: int,
                 constant: int = 0) -> Bits:
     """(sum over p of 2**p * sum(columns[p]) + constant) mod 2**width, as width bits."""
     seq = itertools.count()  # tie-breaker so heaps never compare wires
-    heaps: list[list[tuple[int, int, int]]] = [[] for _ in range(width + 1)]
+    # heaps[p]: (AND depth, tie-breaker, wire) of the unknown bits of weight 2**p
+    heaps: list[list[tuple[int, int, int]]] = [[] for _ in range(width)]
     for p, wires in columns.items():
         for w in wires:
             if p >= width:
@@ -34,33 +35,31 @@ def sum_columns(b: Builder, columns: Mapping[int, Sequence[int]], width: int,
                 heaps[p].append((0, next(seq), w))
             else:
                 constant += k << p
-    constant %= 1 << width if width else 1
+    constant %= 1 << width
     out: Bits = []
-    for p in range(width):
-        h, k = heaps[p], (constant >> p) & 1
-        heapq.heapify(h)
-        if p == width - 1:
+    for p, h in enumerate(heaps):
+        k = (constant >> p) & 1
+        if p == width - 1:  # no carry out of the top column: a plain XOR
             out.append(parity(b, [w for _, _, w in h], k))
             break
-
-        def carry(depth: int, wire: int) -> None:
-            heapq.heappush(heaps[p + 1], (depth, next(seq), wire))
-
+        heapq.heapify(h)
+        up = heaps[p + 1]
         while len(h) >= 3:
             (d1, _, x), (d2, _, y), (d3, _, z) = (heapq.heappop(h) for _ in range(3))
             s, c = full_add(b, x, y, z)
-            heapq.heappush(h, (max(d1, d2, d3), next(seq), s))
-            carry(max(d1, d2, d3) + 1, c)
+            d = max(d1, d2, d3)
+            heapq.heappush(h, (d, next(seq), s))
+            heapq.heappush(up, (d + 1, next(seq), c))
         if len(h) == 2:  # u + v (+ 1): one adder
             (d1, _, x), (d2, _, y) = h
             s, c = full_add(b, x, y, b.const(k))
             out.append(s)
-            carry(max(d1, d2) + 1, c)
+            heapq.heappush(up, (max(d1, d2) + 1, next(seq), c))
         elif len(h) == 1:
             d, _, u = h[0]
-            if k:  # u + 1 = ~u + 2u: no gate but a NOT
+            if k:  # u + 1 = ~u + 2u: a NOT and a carry that is u itself
                 out.append(b.not_(u))
-                carry(d, u)
+                heapq.heappush(up, (d, next(seq), u))
             else:
                 out.append(u)
         else:

@@ -99,3 +99,19 @@ def test_binary_wide(name, w, signed, data):
     got = run(_wide(name, w, signed), np.array(xs, dtype=object), np.array(ys, dtype=object),
               signed_out=signed)
     assert [int(v) for v in got] == [wrap(ref(x, y), w + extra, signed) for x, y in zip(xs, ys)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(w=st.integers(1, 64), k=st.integers(-(1 << 66), 1 << 66), data=st.data())
+def test_unary_and_const_wide(w, k, data):
+    xs = data.draw(st.lists(st.integers(-(1 << w - 1), (1 << w - 1) - 1), min_size=1, max_size=20))
+    s = data.draw(st.lists(st.integers(0, 1), min_size=len(xs), max_size=len(xs)))
+    x_arr, s_arr = np.array(xs, dtype=object), np.array(s)
+    as_ints = lambda got: [int(v) for v in got]  # noqa: E731
+    assert as_ints(run(build(adders.negate, w), x_arr, signed_out=True)) == [wrap(-x, w, True) for x in xs]
+    assert as_ints(run(build(adders.abs_signed, w), x_arr)) == [abs(x) for x in xs]
+    c = build(lambda b, x, t: adders.cond_negate(b, x, t[0]), w, 1)
+    assert as_ints(run(c, x_arr, s_arr, signed_out=True)) == [
+        wrap(-x if t else x, w, True) for x, t in zip(xs, s)]
+    c = build(lambda b, x: adders.add_const(b, x, k, width=w + 1, signed=True), w)
+    assert as_ints(run(c, x_arr, signed_out=True)) == [wrap(x + k, w + 1, True) for x in xs]

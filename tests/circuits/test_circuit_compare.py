@@ -94,7 +94,7 @@ def test_const_comparators_wide(name, w, signed, k, data):
     assert list(got) == [int(CONST[name][1](x, k)) for x in xs]
 
 
-@pytest.mark.parametrize("w", range(1, 6))
+@pytest.mark.parametrize("w", range(1, 9))
 def test_mux_exhaustive(w):
     c = build(lambda b, s, x, y: mux(b, s[0], x, y), 1, w, w)
     xs, ys = pairs(w, False)
