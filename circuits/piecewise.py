@@ -3,12 +3,14 @@
 The circuit computes exactly `compiler.activation_table.ActivationTable` (see its docstring
 for the integer semantics). Where the ANDs go, for a table with n segments of degree d:
 
-- magnitude: a = (X xor s) >> shift is pure wiring plus XOR gates: no AND;
+- magnitude: the ones' complement (X xor s) costs XOR gates only; rounding it to the
+  activation's precision is one increment of the bits above the dropped ones;
 - saturation test a > T[-1] and segment tests a <= T[k]: comparators with constants;
 - powers: one shared squarer for P2 (about half the ANDs of a multiplier), general
   multipliers only for degree >= 3;
-- per segment: constant multipliers by canonical signed digits, additions, one constant
-  addition for the c0 term and the rounding bit; every width is the minimum that the
+- per segment: one column sum of the canonical-signed-digit copies of every power and the
+  constant (c0 term plus rounding bit), rather than a multiplier per term followed by
+  additions; every width is the minimum that the
   exhaustive range analysis of the table allows (sums are computed modulo 2^w, which is
   exact for the in-interval values the multiplexer lets through);
 - selection: one multiplexer per segment boundary plus one for saturation;
@@ -20,7 +22,7 @@ from __future__ import annotations
 from veil.circuits.builder import Builder, const_bits, shift_right, sign_extend, truncate, zero_extend
 from veil.circuits.adders import add, add_const, cond_negate, sub
 from veil.circuits.compare import gt_const, le_const
-from veil.circuits.multiply import mul, mul_const, square
+from veil.circuits.multiply import linear_combination, mul, square
 from veil.circuits.mux import mux
 from veil.circuits.circuit import Circuit
 from veil.compiler.activation_table import ActivationTable
@@ -52,20 +54,13 @@ def _powers(b: Builder, t: ActivationTable, a: list[int]) -> list[list[int] | No
 
 
 def _segment(b: Builder, t: ActivationTable, k: int, powers) -> list[int]:
+    """(sum_j K[k][j] * Pj + K[k][0] * 2^f_a + rounding) >> f_c, as one column sum."""
     lo, hi = t.ranges()[f"seg{k}"]
     width = signed_width(lo, hi) + 1
     coeffs = t.coeffs[k]
-    acc = None
-    for j in range(1, len(coeffs)):
-        if coeffs[j] == 0:
-            continue
-        term = mul_const(b, powers[j], coeffs[j], signed=False, width=width)
-        acc = term if acc is None else add(b, acc, term, width=width)
+    terms = [(powers[j], coeffs[j]) for j in range(1, len(coeffs)) if coeffs[j]]
     const = (coeffs[0] << t.out_format.frac) + (1 << (t.coeff_frac - 1) if t.coeff_frac else 0)
-    if acc is None:
-        acc = const_bits(b, const, width)
-    elif const:
-        acc = add_const(b, acc, const, width=width)
+    acc = linear_combination(b, terms, width, constant=const, signed=False)
     return _fit(b, shift_right(acc, t.coeff_frac, signed=True), t.out_format.total)
 
 
@@ -84,8 +79,15 @@ def magnitude_value(b: Builder, t: ActivationTable, mag: list[int]) -> list[int]
 
 
 def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int]]:
+    """s = [x < 0] and a = ((x xor -s) + 2^(shift-1)) >> shift: the ones' complement
+    magnitude (free: XOR gates) rounded to the activation's precision (an increment of the
+    bits above shift - 1: about acc_bits - shift ANDs)."""
     s = x[-1]
-    return s, [b.xor(x[i], s) for i in range(t.shift, t.acc_bits - 1)]
+    ones = [b.xor(x[i], s) for i in range(t.acc_bits - 1)]
+    if t.shift == 0:
+        return s, ones
+    rounded = add_const(b, ones, 1 << (t.shift - 1), width=t.acc_bits)
+    return s, shift_right(rounded, t.shift, signed=False)
 
 
 def activation_circuit(t: ActivationTable) -> Circuit:

@@ -4,8 +4,11 @@ An activation layer receives the accumulator X (a signed `acc_bits`-bit integer 
 `acc_frac` fractional bits) and returns t(X) in the activation format fix<l_a, f_a>:
 
     s = [X < 0]
-    a = (X xor -s) >> shift            shift = acc_frac - f_a. Ones' complement magnitude:
-                                       costs no AND gate; a = floor((|X| - s) / 2^shift)
+    a = ((X xor -s) + 2^(shift-1)) >> shift
+                                       shift = acc_frac - f_a: the ones' complement magnitude
+                                       |X| - s (XOR gates only in a circuit), rounded to
+                                       nearest at the activation's precision (rounding rather
+                                       than truncating keeps t unbiased)
     a > T[-1]            -> y = S      (saturation value, S = round(sat * 2^f_a))
     else k = first k with a <= T[k]    (T[k] = floor(bound_k * 2^f_a))
          P1 = a,  Pj = (P(j-1) * a) >> f_a
@@ -105,7 +108,8 @@ class ActivationTable:
         """t(X) for accumulators X (int64 array), exactly as specified above."""
         x = np.asarray(x, dtype=np.int64)
         s = x < 0
-        a = np.where(s, -x - 1, x) >> self.shift
+        ones = np.where(s, -x - 1, x)
+        a = (ones + (1 << (self.shift - 1))) >> self.shift if self.shift else ones
         y = self.magnitude_values(a)
         return np.where(s, -y, y) if self.odd else y
 

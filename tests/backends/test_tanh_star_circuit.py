@@ -20,7 +20,9 @@ PAPER = [(1.52, -0.2716, 1.0, 0.016), (2.57, -0.0848, 0.42654, 0.4519)]
 def tanh_star_int(x: int, acc_frac: int, f_a: int, f_c: int) -> int:
     """Integer tanh* of an accumulator x with acc_frac fractional bits, in fix<., f_a>."""
     neg = x < 0
-    mag = (-x - 1 if neg else x) >> (acc_frac - f_a)       # ones' complement magnitude
+    shift = acc_frac - f_a
+    ones = -x - 1 if neg else x                              # ones' complement magnitude
+    mag = (ones + (1 << (shift - 1))) >> shift if shift else ones   # rounded to f_a bits
     y = round(1.0 * 2 ** f_a)
     for bound, m, c, d in PAPER:
         if mag <= math.floor(bound * 2 ** f_a):

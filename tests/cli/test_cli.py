@@ -47,8 +47,10 @@ def test_denoise_backends_agree_roughly(tmp_path, clean_png):
         out = tmp_path / f"{backend}.png"
         run("denoise", clean_png, "-o", out, "--model", "tiny", "--backend", backend, "--quiet")
         outs[backend] = np.array(Image.open(out)).astype(int)
-    # Fixed point is within a couple of grey levels of its float counterpart.
-    assert np.abs(outs["plaintext"] - outs["float-approx"]).max() <= 2
+    # Fixed point stays within a few grey levels of its float counterpart, mostly equal.
+    diff = np.abs(outs["plaintext"] - outs["float-approx"])
+    assert diff.max() <= 4 and diff.mean() < 0.3
+    assert np.abs(outs["float"] - outs["float-approx"]).mean() < 3
 
 
 def test_compile_stats_json_and_files(tmp_path):
@@ -56,14 +58,20 @@ def test_compile_stats_json_and_files(tmp_path):
     stats = json.loads(res.output)
     assert [L["in"] for L in stats["layers"]] == [25, 8, 8]
     assert stats["macs_per_patch"] == 25 * 8 + 8 * 8 + 8
-    # l_acc = l_w + l_a + ceil(log2(n + 1)) + 1, from PROTOCOL.md
-    assert [L["acc_bits"] for L in stats["layers"]] == [16 + 16 + 5 + 1, 16 + 16 + 4 + 1, 37]
+    # l_acc = l_w + l_a + ceil(log2(n + 1)) + 1, from PROTOCOL.md, with the spec's formats
+    bits = lambda fmt: int(fmt.split("<")[1].split(",")[0])
+    f = stats["formats"]
+    w, x, a = bits(f["weight"]), bits(f["input"]), bits(f["activation"])
+    assert [L["acc_bits"] for L in stats["layers"]] == [w + x + 5 + 1, w + a + 4 + 1, w + a + 4 + 1]
+    acc1 = stats["layers"][0]["acc_bits"]
     act = stats["layers"][0]["activation"]["masked"]
-    assert act["inputs"] == {"x_masked": 38, "r_c": 38, "r_u": 56} and act["outputs"] == {"y_masked": 57}
+    assert act["inputs"] == {"x_masked": acc1, "r_c": acc1, "r_u": a + 40}
+    assert act["outputs"] == {"y_masked": a + 41}
     out = tmp_path / "c.txt"
     run("compile", "tiny", "--emit", "bristol", "--layer", 2, "--unmasked", "-o", out)
     first = out.read_text().splitlines()
-    assert first[1] == "1 37" and first[2] == "1 16"
+    acc2 = stats["layers"][1]["acc_bits"]
+    assert first[1] == f"1 {acc2}" and first[2] == f"1 {a}"
     run("compile", "tiny", "--emit", "dot", "-o", tmp_path / "c.dot")
     assert (tmp_path / "c.dot").read_text().startswith("digraph")
     assert "act1" in run("compile", "tiny", "--emit", "ir").output
