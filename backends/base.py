@@ -21,11 +21,13 @@ class Backend(ABC):
     exact: ClassVar[bool] = True       # integer fixed point, comparable bit for bit
 
     def run_pixels(self, program: Program, pixels: np.ndarray) -> np.ndarray:
-        return program.dequantise_output(self.run_fixed(program, program.quantise_input(pixels)))
+        x = program.quantise_input(pixels)
+        return program.dequantise_output(program.finish_output(self.run_fixed(program, x), x))
 
     @abstractmethod
     def run_fixed(self, program: Program, x: np.ndarray) -> np.ndarray:
-        """Quantised input patches (int64, (n, input_size**2)) -> output accumulators (int64)."""
+        """Quantised input patches (int64, (n, input_size**2)) -> the network's output
+        accumulators (int64), before the residual (see Program.finish_output)."""
 
     def close(self) -> None:
         """Release whatever the backend holds (keys, worker processes)."""

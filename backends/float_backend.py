@@ -18,11 +18,14 @@ class _FloatBackend(Backend):
 
     def run_pixels(self, program: Program, pixels: np.ndarray) -> np.ndarray:
         norm = program.model.normalisation
-        h = norm.forward(np.asarray(pixels, np.float64))
+        x = norm.forward(np.asarray(pixels, np.float64))
+        h = x
         for layer in program.model.layers:
             h = h @ layer.weights_float.T.astype(np.float64) + layer.bias_float
             if layer.activation is not None:
                 h = self.activation(program, layer)(h)
+        if program.model.residual:
+            h = h + program.model.centre(x)
         return norm.inverse(h)
 
     def run_fixed(self, program: Program, x: np.ndarray) -> np.ndarray:

@@ -114,7 +114,13 @@ class Dense:
     pos: SourcePos
 
 
-Entry = Union[Patch, Normalise, Format, Coefficient, WeightsFile, WeightsRandom, Dense]
+@dataclass(frozen=True)
+class Predict:
+    residual: bool     # the network predicts clean - noisy centre; the noisy centre is added back
+    pos: SourcePos
+
+
+Entry = Union[Patch, Normalise, Format, Coefficient, WeightsFile, WeightsRandom, Dense, Predict]
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -
             continue
         k = _key(e)
         if k in single:
-            raise SpecError.at(e.pos, f"duplicate {_REQUIRED[k]} entry "
+            raise SpecError.at(e.pos, f"duplicate {_REQUIRED.get(k, repr(k))} entry "
                                       f"(first at line {single[k].pos.line})")
         single[k] = e
     missing = [label for k, label in _REQUIRED.items() if k not in single]
@@ -209,7 +209,8 @@ def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -
         name=m.name, path=path, geometry=geometry, normalisation=norm,
         input_format=fmt["input"], activation_format=fmt["activation"],
         weight_format=fmt["weight"], bias_format=fmt["bias"], coeff_frac=coeff_frac,
-        layers=tuple(layers), weights_source=source, activations=known)
+        layers=tuple(layers), weights_source=source, activations=known,
+        residual=single["predict"].residual if "predict" in single else False)
 
 
 def _geometry(p: ast.Patch) -> Geometry:

@@ -29,6 +29,7 @@ def stats(program: Program, layer: int | None = None) -> dict:
            "lowering": program.lowering.value,
            "security": {"modulus_bits": program.security.modulus_bits,
                         "kappa": program.security.kappa},
+           "predict": "residual" if m.residual else "clean",
            "macs_per_patch": m.macs_per_patch(), "layers": []}
     for st in program.dense:
         L = st.layer
@@ -54,8 +55,8 @@ def stats_text(s: dict) -> str:
     f = s["formats"]
     lines = [f"model {s['model']} ({s['spec']}), weights: {s['weights']}",
              f"patch {s['patch']['input']}x{s['patch']['input']} -> "
-             f"{s['patch']['output']}x{s['patch']['output']}, stride {s['patch']['stride']}; "
-             f"{s['macs_per_patch']:,} MACs per patch",
+             f"{s['patch']['output']}x{s['patch']['output']}, stride {s['patch']['stride']}, "
+             f"predicts the {s['predict']} centre; {s['macs_per_patch']:,} MACs per patch",
              f"formats: input {f['input']}, activation {f['activation']}, weight {f['weight']}, "
              f"bias {f['bias']}, coefficients {f['coefficient_frac']} fractional bits, "
              f"output {f['output']}",
@@ -102,7 +103,8 @@ def ir_text(program: Program) -> str:
                          f"saturation={t.saturation} circuit=AND:{c['AND']},XOR:{c['XOR']},"
                          f"NOT:{c['NOT']},depth:{c['and_depth']}")
         else:
-            lines.append(f"{name}: output width={st.width} format={st.format}")
+            lines.append(f"{name}: output width={st.width} format={st.format}"
+                         + (" + noisy centre (residual)" if program.model.residual else ""))
     edges = " -> ".join(_names(program))
     return "\n".join(lines + [f"flow: {edges}"]) + "\n"
 

@@ -94,10 +94,19 @@ class CheckedModel:
     layers: tuple[Layer, ...]
     weights_source: str                 # 'file compact.npz' | 'random seed 7'
     activations: dict[str, ActivationDef]   # all known: prelude + spec
+    residual: bool = False              # output = noisy centre + network (added by the user)
 
     @property
     def output_format(self) -> FixFormat:
-        return self.layers[-1].acc_format
+        """The denoised patch: the last accumulator, plus one bit for the residual sum."""
+        acc = self.layers[-1].acc_format
+        return FixFormat(acc.total + 1, acc.frac) if self.residual else acc
+
+    def centre(self, patches: np.ndarray) -> np.ndarray:
+        """The output-sized centre of flattened input patches (n, input_size**2)."""
+        s, o = self.geometry.input_size, self.geometry.output_size
+        b = (s - o) // 2
+        return patches.reshape(-1, s, s)[:, b:b + o, b:b + o].reshape(len(patches), o * o)
 
     def macs_per_patch(self) -> int:
         return sum(layer.n_in * layer.n_out for layer in self.layers)

@@ -151,6 +151,9 @@ class _Build(Transformer_NonRecursive):
     def format_kind(self, meta, c):
         return c[0]
 
+    def predict(self, meta, c):
+        return ast.Predict(str(c[1]) == "residual", self._pos(meta))
+
     def coefficient(self, meta, c):
         return ast.Coefficient(self._num(c[0]), self._pos(meta))
 
@@ -197,7 +200,7 @@ _SLOTS = {
     "dense": ("input size", "'->'", "output size", "activation name"),
 }
 _ENTRY = {"PATCH", "NORMALISE", "INPUT", "ACTIVATION", "WEIGHT", "BIAS", "COEFFICIENT",
-          "WEIGHTS", "DENSE"}
+          "WEIGHTS", "DENSE", "PREDICT"}
 _OPERATOR = {"PLUS", "MINUS", "STAR", "SLASH", "CARET"}
 _NAMED = {"NUMBER": "a number", "NAME": "a name", "STRING": 'a "quoted" file name',
           "ABS_X": "'|x|'", "$END": "end of file"}

@@ -128,6 +128,16 @@ class Program:
         x = fmt.quantise(self.model.normalisation.forward(np.asarray(pixels, np.float64)))
         return np.clip(x, fmt.min_int, fmt.max_int)
 
+    def finish_output(self, q: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Network output accumulators -> denoised patch in output_format. For a residual
+        model the quantised noisy centre is added (exactly, shifted to the output's
+        fractional bits); in the protocol the user does this after decrypting: it holds
+        the noisy patch, so it costs nothing and reveals nothing."""
+        if not self.model.residual:
+            return q
+        shift = self.model.output_format.frac - self.model.input_format.frac
+        return q + (self.model.centre(np.asarray(x, np.int64)) << shift)
+
     def dequantise_output(self, q: np.ndarray) -> np.ndarray:
         fmt = self.model.output_format
         return self.model.normalisation.inverse(np.asarray(q, np.float64) / 2.0 ** fmt.frac)

@@ -50,7 +50,8 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
     g, norm = model.geometry, model.normalisation
     cfg = TrainConfig(input_size=g.input_size, output_size=g.output_size,
                       hidden=tuple(L.n_out for L in model.layers[:-1]),
-                      scale=norm.scale, offset=norm.offset, steps=steps, batch=batch, seed=seed)
+                      scale=norm.scale, offset=norm.offset, steps=steps, batch=batch, seed=seed,
+                      residual=model.residual)
     t0 = time.time()
     weights = train(cfg, act.float_activation(), log=log, log_every=max(1, min(5000, steps // 10)))
     log(f"trained {steps} steps of {batch} patches in {time.time() - t0:.0f} s")

@@ -24,6 +24,7 @@ class TrainConfig:
     scale: float               # normalised x = scale * q + offset (q: pixel on the 0..255 scale)
     offset: float
     sigma: float = 25.0
+    residual: bool = False     # learn clean - noisy centre (the user adds the noisy centre back)
     steps: int = 200_000
     batch: int = 256
     lr: float = 1e-3
@@ -61,7 +62,10 @@ class PatchSampler:
         b = (s - cfg.output_size) // 2
         centre = clean[:, b:b + cfg.output_size, b:b + cfg.output_size]
         norm = lambda q: (q * cfg.scale + cfg.offset).astype(np.float32)
-        return norm(noisy).reshape(n, -1), norm(centre).reshape(n, -1)
+        target = norm(centre)
+        if cfg.residual:
+            target = target - norm(noisy[:, b:b + cfg.output_size, b:b + cfg.output_size])
+        return norm(noisy).reshape(n, -1), target.reshape(n, -1)
 
 
 def glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
