@@ -48,7 +48,7 @@ class BaseOTSender:
         self._a_pub: mpz | None = None
 
     def start(self) -> BaseOTStart:
-        if self._a is not None:
+        if self._a_pub is not None:
             raise RuntimeError("BaseOTSender.start called twice")
         self._a = grp.random_exponent()
         self._a_pub = gmpy2.powmod(grp.G, self._a, grp.P)
@@ -56,7 +56,7 @@ class BaseOTSender:
 
     def finish(self, reply: BaseOTReply | Bytes) -> tuple[np.ndarray, np.ndarray]:
         if self._a is None:
-            raise RuntimeError("BaseOTSender.finish before start")
+            raise RuntimeError("BaseOTSender.finish before start, or twice")
         if not isinstance(reply, BaseOTReply):
             reply = BaseOTReply.from_bytes(reply, self.n)
         elif len(reply.b_pub) != self.n:
@@ -69,7 +69,8 @@ class BaseOTSender:
         for i, b_pub in enumerate(reply.b_pub):
             z0 = gmpy2.powmod(b_pub, a, grp.P)
             k0[i] = np.frombuffer(_key(self.sid, i, 0, a_pub, b_pub, z0), np.uint8)
-            k1[i] = np.frombuffer(_key(self.sid, i, 1, a_pub, b_pub, z0 * inv_aa % grp.P), np.uint8)
+            z1 = z0 * inv_aa % grp.P                                    # (B / A)^a
+            k1[i] = np.frombuffer(_key(self.sid, i, 1, a_pub, b_pub, z1), np.uint8)
         return k0, k1
 
 
@@ -91,7 +92,8 @@ class BaseOTReceiver:
             if c:
                 b_pub = b_pub * a_pub % grp.P
             b_pubs.append(b_pub)
-            keys[i] = np.frombuffer(_key(self.sid, i, c, a_pub, b_pub, gmpy2.powmod(a_pub, b, grp.P)), np.uint8)
+            shared = gmpy2.powmod(a_pub, b, grp.P)
+            keys[i] = np.frombuffer(_key(self.sid, i, c, a_pub, b_pub, shared), np.uint8)
         return BaseOTReply(tuple(b_pubs)), keys
 
 

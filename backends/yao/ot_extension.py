@@ -12,6 +12,9 @@ and the receiver outputs x_r ^ r d. One setup (128 base OTs) serves any number o
 the PRG streams and the OT index (the hash tweak) carry on from batch to batch, so both
 parties must run the same sequence of batch sizes.
 
+session_id: public, agreed by both parties, unique per session (e.g. 16 random bytes chosen
+by one side); it separates the base-OT keys and the hash tweaks of different sessions.
+
 Usage (each arrow is one message; every message can be sent as bytes):
     recv, send = OTExtReceiver(sid), OTExtSender(sid)
     recv.finish_setup(send.setup(recv.setup()))
@@ -31,6 +34,9 @@ from veil.backends.yao.ot_messages import (BLOCK, KAPPA, BaseOTReply, BaseOTStar
                                             ChosenReply, CorrectionReply, ExtendRequest)
 from veil.backends.yao.ot_prg import SeedStreams
 from veil.backends.yao.ot_transpose import transpose_bits
+
+Request = ExtendRequest | np.ndarray | Bytes        # any form of C's message; all are checked
+Pair = tuple[np.ndarray, np.ndarray]
 
 CHUNK_BYTES = 4096          # columns per step: 32K OTs, 512 KB per 128-row slice (in L2)
 
@@ -66,7 +72,7 @@ class OTExtReceiver:
         self._g0: SeedStreams | None = None
         self._g1: SeedStreams | None = None
         self._count = 0                                     # OTs so far = next tweak index
-        self._pending: tuple[np.ndarray, np.ndarray] | None = None   # (choices, H(i, t_i))
+        self._pending: Pair | None = None                  # (choices, H(i, t_i))
 
     def setup(self) -> BaseOTStart:
         return self._base.start()
@@ -89,12 +95,13 @@ class OTExtReceiver:
             t = self._g0.next(b - a)
             np.bitwise_xor(t, self._g1.next(b - a), out=u[:, a:b])
             u[:, a:b] ^= r[a:b]
-            pads[i:i + k] = self._hash.hash(transpose_bits(t)[:k], self._count + i)
+            self._hash.hash(transpose_bits(t, overwrite=True)[:k], self._count + i,
+                            out=pads[i:i + k])
         self._count += m
         self._pending = (c, pads)
         return ExtendRequest(u)
 
-    def _pending_batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _pending_batch(self) -> Pair:
         if self._pending is None:
             raise RuntimeError("no batch pending: call extend first")
         return self._pending
@@ -105,20 +112,21 @@ class OTExtReceiver:
         self._pending = None
         return pads
 
-    def finish_chosen(self, reply: ChosenReply | Bytes) -> np.ndarray:
+    def finish_chosen(self, reply: ChosenReply | np.ndarray | Bytes) -> np.ndarray:
         """m_{r_i}, shape (m, 16)."""
         c, pads = self._pending_batch()
         y = ChosenReply.parse(reply, len(c)).data         # a malformed reply keeps the batch
         self._pending = None
         return np.where(c[:, None].astype(bool), y[1], y[0]) ^ pads
 
-    def finish_correlated(self, reply: CorrectionReply | Bytes) -> np.ndarray:
+    def finish_correlated(self, reply: CorrectionReply | np.ndarray | Bytes) -> np.ndarray:
         """m0_i ^ r_i R, shape (m, 16)."""
         c, pads = self._pending_batch()
         d = CorrectionReply.parse(reply, len(c)).data
         self._pending = None
         select = (0 - c.astype(np.uint64))[:, None]         # all-zero or all-one words
-        return (pads.view(np.uint64) ^ (d.view(np.uint64) & select)).view(np.uint8)
+        pads.view(np.uint64)[...] ^= d.view(np.uint64) & select
+        return pads
 
 
 class OTExtSender:
@@ -141,12 +149,13 @@ class OTExtSender:
         self._g = SeedStreams(keys)
         return reply
 
-    def _pads(self, req: ExtendRequest | Bytes, m: int) -> tuple[np.ndarray, np.ndarray]:
+    def _pads(self, req: Request, m: int) -> Pair:
         """(H(i, q_i), H(i, q_i ^ s)) for the batch, each (m, 16)."""
         if self._g is None:
             raise RuntimeError("extension before setup")
-        if not isinstance(m, int) or m < 1:
+        if not isinstance(m, (int, np.integer)) or m < 1:
             raise ValueError("m must be a positive int")
+        m = int(m)
         u = ExtendRequest.parse(req, m).data
         x0 = np.empty((m, BLOCK), np.uint8)
         x1 = np.empty((m, BLOCK), np.uint8)
@@ -154,25 +163,25 @@ class OTExtSender:
         for a, b, i, k in _chunks(m):
             q = self._g.next(b - a)
             q ^= u[:, a:b] & self._s_mask[:, None]
-            rows = transpose_bits(q)[:k]
-            x0[i:i + k] = self._hash.hash(rows, self._count + i)
-            x1[i:i + k] = self._hash.hash((rows.view(np.uint64) ^ s64).view(np.uint8),
-                                          self._count + i)
+            rows = transpose_bits(q, overwrite=True)[:k]
+            self._hash.hash(rows, self._count + i, out=x0[i:i + k])
+            rows.view(np.uint64)[...] ^= s64
+            self._hash.hash(rows, self._count + i, out=x1[i:i + k])
         self._count += m
         return x0, x1
 
-    def random(self, req: ExtendRequest | Bytes, m: int) -> tuple[np.ndarray, np.ndarray]:
+    def random(self, req: Request, m: int) -> Pair:
         """Random OT: (x0, x1), each (m, 16); the receiver gets x_{r_i}."""
         return self._pads(req, m)
 
-    def chosen(self, req: ExtendRequest | Bytes, m0: np.ndarray, m1: np.ndarray) -> ChosenReply:
+    def chosen(self, req: Request, m0: np.ndarray, m1: np.ndarray) -> ChosenReply:
         """Chosen-message OT of (m0[i], m1[i]), each (m, 16) uint8."""
         m = len(m0) if isinstance(m0, np.ndarray) else 0
         _blocks(m0, m, "m0"), _blocks(m1, m, "m1")
         x0, x1 = self._pads(req, m)
         return ChosenReply(np.stack([m0 ^ x0, m1 ^ x1]))
 
-    def correlated(self, req: ExtendRequest | Bytes, delta: bytes | np.ndarray,
+    def correlated(self, req: Request, delta: bytes | np.ndarray,
                    m: int) -> tuple[np.ndarray, CorrectionReply]:
         """Correlated OT with global R = delta: returns m0 (m, 16) (pairs are (m0, m0 ^ R))
         and the correction message."""

@@ -3,7 +3,8 @@
 Each message is a frozen dataclass with `to_bytes` and a `from_bytes` that takes the sizes
 the receiving party already knows (never sizes read from the message itself), so a message
 of the wrong length, shape or content is rejected with ValueError before any use. Parties
-accept either the dataclass or its bytes; both paths run the same checks.
+accept the dataclass, its bytes, or (array messages) its bare uint8 array; all run the
+same checks.
 """
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ Bytes = Union[bytes, bytearray, memoryview]
 def _array(data: Bytes, shape: tuple[int, ...], what: str) -> np.ndarray:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError(f"{what}: expected bytes, got {type(data).__name__}")
-    want = int(np.prod(shape)) if shape else 1
-    if len(data) != want:
-        raise ValueError(f"{what}: expected {want} bytes for shape {shape}, got {len(data)}")
-    return np.frombuffer(bytes(data), dtype=np.uint8).reshape(shape)
+    raw = bytes(data)                     # no copy for bytes; counts bytes, not items
+    want = int(np.prod(shape))
+    if len(raw) != want:
+        raise ValueError(f"{what}: expected {want} bytes for shape {shape}, got {len(raw)}")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
 
 
 def _check(a: object, shape: tuple[int, ...], what: str) -> None:
@@ -89,11 +91,15 @@ class _ArrayMsg:
         return cls(_array(data, cls.shape(m), cls.__name__))
 
     @classmethod
-    def parse(cls: type[M], msg: M | Bytes, m: int) -> M:
-        """The message from either form, checked against the m this party expects."""
+    def parse(cls: type[M], msg: M | np.ndarray | Bytes, m: int) -> M:
+        """The message as this class, from the dataclass, its bare array or its bytes,
+        checked against the m this party expects."""
         if isinstance(msg, cls):
             _check(msg.data, cls.shape(m), cls.__name__)
             return msg
+        if isinstance(msg, np.ndarray):
+            _check(msg, cls.shape(m), cls.__name__)
+            return cls(msg)
         return cls.from_bytes(msg, m)
 
 

@@ -23,7 +23,8 @@ class Traffic:
     base_to_receiver: int = 0
 
 
-def setup_pair(session_id: bytes, traffic: Traffic | None = None) -> tuple[OTExtSender, OTExtReceiver]:
+def setup_pair(session_id: bytes,
+               traffic: Traffic | None = None) -> tuple[OTExtSender, OTExtReceiver]:
     """Run the 128 base OTs; return the (sender U, receiver C) pair ready to extend."""
     traffic = traffic if traffic is not None else Traffic()
     recv, send = OTExtReceiver(session_id), OTExtSender(session_id)
