@@ -3,7 +3,8 @@
 This is the tweakable circular-correlation-robust hash of Guo, Katz, Wang, Weng and Yu
 ("Efficient and secure multiparty computation from fixed-key block ciphers", S&P 2020): one
 key schedule for the whole run, two AES blocks per hash, and it stays secure with free-XOR as
-long as every tweak i is used once per garbling (gc_tweaks.py guarantees that).
+long as no tweak serves two half-gates (gc_tweaks.py guarantees that; the garbler hashes both
+labels of one input under the half-gate's tweak, as half-gates prescribes).
 
 Whole numpy batches go through OpenSSL in one `update_into` call each (AES-NI/VAES run at
 hundreds of millions of blocks per second; a call costs ~1 us, so batching is what matters).
@@ -11,6 +12,7 @@ hundreds of millions of blocks per second; a call costs ~1 us, so batching is wh
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -28,26 +30,24 @@ def _flat(a: np.ndarray) -> np.ndarray:
 
 
 class FixedKeyAES:
-    """The permutation pi over batches of 16-byte blocks."""
+    """The permutation pi over batches of 16-byte blocks.
+
+    update_into(src, dst): dst[:src.size] = pi(src) block by block; src a flat uint8 array
+    of whole blocks, dst a flat uint8 buffer at least src.size + 15 long (OpenSSL's rule).
+    It is OpenSSL's own bound method: no Python frame per call.
+    """
 
     def __init__(self) -> None:
-        self._enc = Cipher(algorithms.AES(FIXED_KEY), modes.ECB()).encryptor()
-
-    def permute(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """dst[:src.nbytes] = pi(src) block by block; src is C-contiguous, dst a flat uint8
-        buffer at least src.nbytes + 15 long (OpenSSL's requirement for update_into)."""
-        if src.nbytes % _BLOCK:
-            raise ValueError("AES input is not a whole number of blocks")
-        self._enc.update_into(_flat(src), dst)
+        self.update_into = Cipher(algorithms.AES(FIXED_KEY), modes.ECB()).encryptor().update_into
 
 
 class TweakHash:
     """H over batches, with preallocated buffers for up to `capacity` blocks.
 
-    hash(x, t) hashes every block of x (shape (k * m, ..., 2) uint64, C-contiguous) with the
-    tweak block t (shape (m, ..., 2)) repeated k times along axis 0: the layout the garbler
+    It hashes every block of x (shape (k * m, ..., 2) uint64, C-contiguous) with the tweak
+    block t (shape (m, ..., 2)) repeated k times along axis 0: the layout the garbler
     ([A0, B0, A1, B1] against tweaks [j, j']) and the evaluator ([A, B]) both use.
-    The result is a view into an internal buffer, valid until the next call.
+    `bind` prepares every view once (steps run thousands of times; views cost ~0.5 us each).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -57,20 +57,34 @@ class TweakHash:
         self._pt = np.empty(size, np.uint8)  # pi(x) xor i
         self._q = np.empty(size, np.uint8)   # pi(pi(x) xor i), then the hash
         self.capacity = capacity
+        self.nbytes = 3 * size
 
-    def _view(self, buf: np.ndarray, like: np.ndarray) -> np.ndarray:
-        return buf[:like.nbytes].view(like.dtype).reshape(like.shape)
-
-    def hash(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def bind(self, x: np.ndarray, t: np.ndarray) -> tuple[Callable[[], None], np.ndarray]:
+        """(run, h): each run() sets h (shaped like x, inside this object's buffers) to
+        H(x, t) for the current contents of x and t."""
         if x.nbytes > self.capacity * _BLOCK:
             raise ValueError(f"{x.nbytes // _BLOCK} blocks exceed the capacity {self.capacity}")
+        if not x.flags.c_contiguous:  # reshape(-1) would silently hash a copy
+            raise ValueError("x must be C-contiguous")
         k = len(x) // len(t)
-        p, pt, q = (self._view(b, x) for b in (self._p, self._pt, self._q))
-        self._aes.permute(x, self._p)
-        np.bitwise_xor(p.reshape(k, *t.shape), t, out=pt.reshape(k, *t.shape))
-        self._aes.permute(pt, self._q)
-        np.bitwise_xor(q, p, out=q)
-        return q
+        n = x.nbytes
+        p, pt, q = (b[:n].view(x.dtype).reshape(x.shape) for b in (self._p, self._pt, self._q))
+        p_k, pt_k = p.reshape(k, *t.shape), pt.reshape(k, *t.shape)
+        x_flat, pt_flat = _flat(x), self._pt[:n]
+        update, xor = self._aes.update_into, np.bitwise_xor
+
+        def run() -> None:
+            update(x_flat, self._p)
+            xor(p_k, t, out=pt_k)
+            update(pt_flat, self._q)
+            xor(q, p, out=q)
+        return run, q
+
+    def hash(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """H(x, t) in one go (a view into the buffers, valid until the next call)."""
+        run, h = self.bind(x, t)
+        run()
+        return h
 
 
 def hash_reference(x: bytes, tweak: int) -> bytes:

@@ -10,36 +10,53 @@ import numpy as np
 
 from veil.circuits.gates import Op
 
-from .gc_plan import Plan, PlanStep
-from .gc_scratch import Scratch, gather
-from .gc_tweaks import step_tweaks
+from .gc_plan import PlanStep
+from .gc_scratch import Bound, Scratch, bind_gather, bind_xor
 from .labels import colour_masks
 
+_xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
 
-def _and(st: PlanStep, W: np.ndarray, tab: np.ndarray, ctr: np.ndarray, s: Scratch) -> None:
-    g, n = st.width, W.shape[1]
-    x = s.view("x", 2 * g, n, 2)
-    np.take(W, st.ab, axis=0, out=x, mode="clip")            # [A, B]
-    t = step_tweaks(ctr, st.offsets, s.view("t", 2 * g, n, 2))
-    h = s.hash.hash(x, t)                                    # [H(A, j), H(B, j')]
-    m = colour_masks(x, s.view("m", 2 * g, n, 2))
+
+def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
+    W, ctr = s.wires(n), s.ctr[:n]
+    g = st.width
+    x = s.view("x", 2 * g, n, 2)                          # [A, B]
+    a = x[:g]
+    t = s.view("t", 2 * g, n, 2)
+    t0, off = t[..., 0], st.offsets[:, None]
+    hash_run, h = s.hash.bind(x, t)                       # [H(A, j), H(B, j')]
+    ha, hb = h[:g], h[g:]
+    m = s.view("m", 2 * g, n, 2)
     sa, sb = m[:g], m[g:]
     c, v = s.view("u", g, n, 2), s.view("v", g, n, 2)
-    np.bitwise_xor(h[:g], h[g:], out=c)
-    np.bitwise_and(tab[st.gates, 0], sa, out=v)
-    c ^= v                                                   # WG ^ H(B)
-    np.bitwise_xor(tab[st.gates, 1], x[:g], out=v)
-    v &= sb
-    np.bitwise_xor(c, v, out=W[st.out])                      # WG ^ WE
+    out, ab, gates = W[st.out], st.ab, st.gates
+    take = W.take
+
+    def run(tab: np.ndarray) -> None:
+        take(ab, axis=0, out=x, mode="clip")
+        _add(ctr, off, out=t0)
+        hash_run()
+        colour_masks(x, m)
+        _xor(ha, hb, out=c)
+        _and(tab[gates, 0], sa, out=v)
+        _xor(c, v, out=c)                                 # WG ^ H(B)
+        _xor(tab[gates, 1], a, out=v)
+        _and(v, sb, out=v)
+        _xor(c, v, out=out)                               # WG ^ WE
+    return run
 
 
-def evaluate_block(plan: Plan, s: Scratch, W: np.ndarray, tab: np.ndarray,
-                   ctr: np.ndarray) -> None:
-    """Fill W's gate wires with active labels; inputs and constants are set on entry."""
-    for st in plan.steps:
-        if st.op is Op.AND:
-            _and(st, W, tab, ctr, s)
-        elif st.op is Op.XOR:
-            np.bitwise_xor(gather(W, st.a, s, "a"), gather(W, st.b, s, "b"), out=W[st.out])
-        else:
-            W[st.out] = gather(W, st.a, s, "a")
+def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
+    if st.op is Op.AND:
+        return _bind_and(st, s, n)
+    if st.op is Op.XOR:
+        return bind_xor(st, s, n)
+    a, out = bind_gather(st.a, s, n, "a"), s.wires(n)[st.out]
+    return lambda tab: np.copyto(out, a())
+
+
+def evaluate_block(s: Scratch, n: int, tab: np.ndarray) -> None:
+    """Evaluate one block: s.wires(n) holds the active labels of the inputs and constants
+    and s.ctr[:n] the tweak counters on entry; fills the gate wires."""
+    for run in s.program(n, bind_step):
+        run(tab)

