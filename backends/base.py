@@ -19,6 +19,7 @@ from veil.compiler.program import Program
 class Backend(ABC):
     name: ClassVar[str]
     exact: ClassVar[bool] = True       # integer fixed point, comparable bit for bit
+    max_batch: ClassVar[int] = 1 << 20  # patches per call that still give timely progress
 
     def run_pixels(self, program: Program, pixels: np.ndarray) -> np.ndarray:
         x = program.quantise_input(pixels)

@@ -28,3 +28,4 @@ def get_backend(name: str, **options) -> Backend:
 def _load_builtins() -> None:
     # Imported for their @register side effect; lazily, so importing the registry is cheap.
     from veil.backends import float_backend, plaintext  # noqa: F401
+    from veil.backends.yao import backend  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from veil.backends.registry import get_backend
-from veil.compiler.driver import compile_spec
+from veil.compiler.driver import compile_spec, security_for
 from veil.models.denoise import count_patches, denoise_channels, geometry
 from veil.models.images import check_output, read_image, write_image
 from veil.models.progress import patch_progress
@@ -12,14 +12,15 @@ from veil.models.progress import patch_progress
 
 def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
                  lowering: str = "packed", stride: int | None = None, batch: int = 4096,
-                 progress: bool = True) -> str:
+                 progress: bool = True, key_bits: int = 2048) -> str:
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
-    program = compile_spec(spec, lowering)
+    program = compile_spec(spec, lowering, security_for(key_bits))
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise ValueError("--batch must be at least 1")
     backend = get_backend(backend_name)
+    batch = min(batch, backend.max_batch)
     total = count_patches(program, img.shape, img.channels.shape[0], stride)
     t0 = time.perf_counter()
     try:
@@ -32,4 +33,10 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
     h, w = img.shape
     return (f"denoised {w}x{h} ({img.channels.shape[0]} channel(s)) with {program.model.name} "
             f"on {backend_name}: {total} patches in {elapsed:.2f} s "
-            f"({total / max(elapsed, 1e-9):.0f} patches/s) -> {output}")
+            f"({_rate(total, elapsed)})"
+            + (f"; {backend.traffic()}" if hasattr(backend, "traffic") else "") + f" -> {output}")
+
+
+def _rate(n: int, seconds: float) -> str:
+    per_second = n / max(seconds, 1e-9)
+    return f"{per_second:.0f} patches/s" if per_second >= 1 else f"{seconds / max(n, 1):.2f} s/patch"

@@ -92,18 +92,20 @@ def noise(clean, output, sigma, seed):
 @click.option("--model", "spec", default="compact", show_default=True,
               help="A .veil spec or a built-in model name.")
 @click.option("--backend", default="plaintext", show_default=True,
-              help="float, float-approx or plaintext.")
+              help="float, float-approx, plaintext or yao (secure).")
 @click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
               show_default=True)
 @click.option("--stride", type=int, help="Patch stride (default: the model's).")
 @click.option("--batch", type=int, default=4096, show_default=True, help="Patches per batch.")
+@click.option("--key-bits", type=int, default=2048, show_default=True,
+              help="Paillier modulus for the yao backend (below 2048 only for tests).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_one_line_errors
-def denoise(noisy, output, spec, backend, lowering, stride, batch, quiet):
+def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, quiet):
     """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
     from veil.models.run import denoise_file
     summary = denoise_file(noisy, output, spec, backend, lowering, stride, batch,
-                           progress=not quiet)
+                           progress=not quiet, key_bits=key_bits)
     click.echo(summary, err=True)
 
 
@@ -134,11 +136,13 @@ def _shape(img) -> str:
               show_default=True)
 @click.option("--patches", type=int, default=16, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--key-bits", type=int, default=2048, show_default=True,
+              help="Paillier modulus for the yao backend (below 2048 only for tests).")
 @_one_line_errors
-def check(spec, backends, lowering, patches, seed):
+def check(spec, backends, lowering, patches, seed, key_bits):
     """Run random patches through several backends and compare them bit for bit."""
     from veil.models.crosscheck import cross_check
-    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed)
+    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits)
     click.echo(report)
     sys.exit(0 if ok else 1)
 
