@@ -1,0 +1,56 @@
+"""The yao backend (paper lowering) against the plaintext reference, through `veil check`
+and `veil denoise`, as a user would run them."""
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from veil.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_check_tiny_paper(seed):
+    res = run("check", "tiny", "--backends", "plaintext,yao", "--lowering", "paper",
+              "--patches", 3, "--seed", seed, "--key-bits", 768)
+    assert res.exit_code == 0, res.output + res.stderr
+    assert "yao vs plaintext (paper): 3/3 patches bit-identical" in res.output
+
+
+def test_check_other_random_weights(tmp_path):
+    spec = (tmp_path / "t.veil")
+    from veil.compiler.check import resolve_spec
+    src = resolve_spec("tiny").read_text().replace('weights "tiny.npz"', "weights random seed 99")
+    spec.write_text(src)
+    res = run("check", spec, "--backends", "plaintext,yao", "--lowering", "paper",
+              "--patches", 2, "--seed", 5, "--key-bits", 768)
+    assert res.exit_code == 0 and "2/2 patches bit-identical" in res.output, res.output + res.stderr
+
+
+def test_denoise_yao_equals_plaintext(tmp_path):
+    img = (128 + 40 * np.random.default_rng(3).standard_normal((3, 3))).clip(0, 255).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "n.png")
+    a = run("denoise", tmp_path / "n.png", "-o", tmp_path / "y.png", "--model", "tiny",
+            "--backend", "yao", "--lowering", "paper", "--key-bits", 768, "--quiet")
+    assert a.exit_code == 0, a.output + a.stderr
+    assert "cloud->user" in a.stderr
+    b = run("denoise", tmp_path / "n.png", "-o", tmp_path / "p.png", "--model", "tiny",
+            "--backend", "plaintext", "--quiet")
+    assert b.exit_code == 0
+    assert np.array_equal(np.array(Image.open(tmp_path / "y.png")),
+                          np.array(Image.open(tmp_path / "p.png")))
+
+
+def test_packed_not_yet_is_a_clear_error(tmp_path):
+    res = run("check", "tiny", "--backends", "plaintext,yao", "--patches", 1, "--key-bits", 768)
+    assert res.exit_code != 0 and "use --lowering paper" in res.stderr
+
+
+@pytest.mark.slow
+def test_check_tiny_paper_2048_bits():
+    res = run("check", "tiny", "--backends", "plaintext,yao", "--lowering", "paper",
+              "--patches", 2, "--seed", 7)
+    assert res.exit_code == 0 and "2/2 patches bit-identical" in res.output
