@@ -16,7 +16,8 @@ from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import InProcessChannel
-from veil.backends.yao.paper_protocol import PaperCloud, PaperUser, publish_paper
+from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
+                                              receive_paper_model)
 from veil.compiler.program import Lowering, Program
 
 
@@ -45,7 +46,9 @@ class YaoBackend(Backend):
             if program.security.modulus_bits < 2048:   # tests only; the key module warns once
                 warnings.simplefilter("ignore", P.InsecureKeyWarning)
             pk, sk = P.generate_keypair(program.security.modulus_bits)
-        model = publish_paper(program, pk)
+        owner_ch, upload_ch = InProcessChannel.pair()
+        model = self._run_both(lambda: receive_paper_model(upload_ch, program, pk),
+                               lambda: PaperOwner(program).publish(owner_ch, pk))
         sid = os.urandom(16)
         user_ch, cloud_ch = InProcessChannel.pair()
         user = PaperUser(program, pk, sk, sid)
@@ -56,6 +59,7 @@ class YaoBackend(Backend):
 
     @staticmethod
     def _run_both(user_side, cloud_side):
+        """Run user_side here and cloud_side (the peer) in a thread; return user_side's result."""
         error: list[BaseException] = []
 
         def cloud_thread():

@@ -46,6 +46,37 @@ def publish_paper(program: Program, pk: P.PublicKey, noise: P.NoiseSource | None
     return PaperModel(tuple(ws), tuple(bs))
 
 
+def send_public_key(ch: Channel, pk: P.PublicKey) -> None:
+    ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(pk))
+
+
+def recv_public_key(ch: Channel) -> P.PublicKey:
+    return P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=4096))
+
+
+class PaperOwner:
+    """O: encrypts its model under the user's key, uploads it to the cloud, goes offline."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def publish(self, ch: Channel, pk: P.PublicKey, noise: P.NoiseSource | None = None) -> None:
+        model = publish_paper(self.program, pk, noise)
+        for ws, bs in zip(model.weights, model.biases):
+            _send_cts(ch, pk, ws)
+            _send_cts(ch, pk, bs)
+
+
+def receive_paper_model(ch: Channel, program: Program, pk: P.PublicKey) -> PaperModel:
+    """C's side of the upload: exactly the ciphertext counts the public sizes imply, under
+    the user's key (the codec checks the key fingerprint and every ciphertext's range)."""
+    ws, bs = [], []
+    for stage in program.dense:
+        ws.append(_recv_cts(ch, pk, stage.layer.n_in * stage.layer.n_out))
+        bs.append(_recv_cts(ch, pk, stage.layer.n_out))
+    return PaperModel(tuple(ws), tuple(bs))
+
+
 def _recv_cts(ch: Channel, pk: P.PublicKey, count: int) -> list:
     cts = P.loads_ciphertexts(pk, ch.recv(Kind.CIPHERTEXTS, max_payload=count * pk.byte_width * 2 + 256))
     if len(cts) != count:
