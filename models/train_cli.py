@@ -8,6 +8,7 @@ from the spec: training uses the spec's piecewise activation in float (tanh* for
 from __future__ import annotations
 
 import dataclasses
+import io
 import time
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from veil.veilio import atomic_write_bytes
 
 
 def _architecture(spec_path: Path):
+    """(checked model with placeholder weights, the weights file the spec names or None)."""
     tree = parse_file(spec_path)
     if len(tree.models) != 1:
-        return check(tree, load_prelude())          # reports the error at its position
+        check(tree, load_prelude())                 # raises the SpecError at its position
     model = tree.models[0]
     weights = [e for e in model.entries if isinstance(e, (ast.WeightsFile, ast.WeightsRandom))]
     target = weights[0].path if weights and isinstance(weights[0], ast.WeightsFile) else None
@@ -55,7 +57,6 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
     t0 = time.time()
     weights = train(cfg, act.float_activation(), log=log, log_every=max(1, min(5000, steps // 10)))
     log(f"trained {steps} steps of {batch} patches in {time.time() - t0:.0f} s")
-    import io
     buf = io.BytesIO()
     np.savez(buf, **weights)
     atomic_write_bytes(Path(output), buf.getvalue())
