@@ -38,10 +38,16 @@ def _write_text(path: str | None, text: str) -> None:
     atomic_write_text(Path(path), text)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"warning: {message}", err=True)
+
+
 @click.group()
 @click.version_option(package_name="veil")
 def main():
     """Veil: secure neural-network image denoising, built as a compiler."""
+    import warnings
+    warnings.showwarning = _one_line_warning
 
 
 @main.command("compile")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 
 import numpy as np
 
@@ -42,10 +41,7 @@ class YaoBackend(Backend):
                              "use --lowering paper")
         if self._session is not None and self._session[0] is program:
             return self._session
-        with warnings.catch_warnings():
-            if program.security.modulus_bits < 2048:   # tests only; the key module warns once
-                warnings.simplefilter("ignore", P.InsecureKeyWarning)
-            pk, sk = P.generate_keypair(program.security.modulus_bits)
+        pk, sk = P.generate_keypair(program.security.modulus_bits)   # warns below 2048 bits
         owner_ch, upload_ch = InProcessChannel.pair()
         model = self._run_both(lambda: receive_paper_model(upload_ch, program, pk),
                                lambda: PaperOwner(program).publish(owner_ch, pk))
