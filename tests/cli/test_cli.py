@@ -136,3 +136,24 @@ def test_colour_16bit_tiff_denoised_per_channel(tmp_path):
     tifffile.imwrite(tmp_path / "g.tif", img[:, :, 2])
     run("denoise", tmp_path / "g.tif", "-o", tmp_path / "g_out.tif", "--model", "tiny", "--quiet")
     assert np.array_equal(tifffile.imread(tmp_path / "g_out.tif"), out[:, :, 2])
+
+
+def test_check_exits_non_zero_on_a_difference():
+    from veil.backends.plaintext import PlaintextBackend
+    from veil.backends.registry import _BACKENDS, register
+
+    class OffByOne(PlaintextBackend):
+        name = "off-by-one-test"
+
+        def run_fixed(self, program, x):
+            out = super().run_fixed(program, x)
+            out[1, 0] += 1
+            return out
+    register(OffByOne)
+    try:
+        res = run("check", "tiny", "--backends", "plaintext,off-by-one-test", "--patches", 4,
+                  ok=False)
+    finally:
+        del _BACKENDS["off-by-one-test"]
+    assert res.exit_code == 1
+    assert "3/4 patches bit-identical; first difference in patch 1" in res.output
