@@ -38,8 +38,15 @@ def _write_text(path: str | None, text: str) -> None:
     atomic_write_text(Path(path), text)
 
 
+_WARNED: set[str] = set()
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"warning: {message}", err=True)
+    """Warnings as one line each, every distinct message once (both parties of a local run
+    may warn about the same thing)."""
+    if str(message) not in _WARNED:
+        _WARNED.add(str(message))
+        click.echo(f"warning: {message}", err=True)
 
 
 @click.group()
@@ -47,6 +54,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main():
     """Veil: secure neural-network image denoising, built as a compiler."""
     import warnings
+    _WARNED.clear()
     warnings.showwarning = _one_line_warning
 
 

@@ -1,4 +1,5 @@
-"""The `yao` backend: runs the secure protocol with all three parties in this process.
+"""The `yao` backend: runs the secure protocol (either lowering) with all three parties in
+this process.
 
 The owner publishes once per program, then the user (this thread) and the cloud (a worker
 thread) talk only through an in-process channel of typed, length-checked frames; the bytes
@@ -15,6 +16,8 @@ from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import InProcessChannel
+from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedUser,
+                                               receive_packed_model)
 from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
                                               receive_paper_model)
 from veil.compiler.program import Lowering, Program
@@ -36,19 +39,20 @@ class YaoBackend(Backend):
         self.bytes_cloud_to_user = 0
 
     def _start(self, program: Program):
-        if program.lowering is not Lowering.PAPER:
-            raise ValueError("the yao backend implements the paper lowering so far; "
-                             "use --lowering paper")
         if self._session is not None and self._session[0] is program:
             return self._session
+        paper = program.lowering is Lowering.PAPER
+        owner_cls, receive = (PaperOwner, receive_paper_model) if paper else \
+            (PackedOwner, receive_packed_model)
+        user_cls, cloud_cls = (PaperUser, PaperCloud) if paper else (PackedUser, PackedCloud)
         pk, sk = P.generate_keypair(program.security.modulus_bits)   # warns below 2048 bits
         owner_ch, upload_ch = InProcessChannel.pair()
-        model = self._run_both(lambda: receive_paper_model(upload_ch, program, pk),
-                               lambda: PaperOwner(program).publish(owner_ch, pk))
+        model = self._run_both(lambda: receive(upload_ch, program, pk),
+                               lambda: owner_cls(program).publish(owner_ch, pk))
         sid = os.urandom(16)
         user_ch, cloud_ch = InProcessChannel.pair()
-        user = PaperUser(program, pk, sk, sid)
-        cloud = PaperCloud(program, pk, model, sid)
+        user = user_cls(program, pk, sk, sid)
+        cloud = cloud_cls(program, pk, model, sid)
         self._run_both(lambda: user.setup(user_ch), lambda: cloud.setup(cloud_ch))
         self._session = (program, user, cloud, user_ch, cloud_ch)
         return self._session

@@ -44,17 +44,23 @@ class ActivationGarbler:
         self.ot, self.kappa = ot, kappa
         self._tweaks = itertools.count(1)
 
-    def run(self, ch: Channel, stage: ActivationStage, x_masked: list[int]) -> list[int]:
-        """Garble for these masked accumulators (mod 2^acc is taken here); returns r_u."""
+    def run(self, ch: Channel, stage: ActivationStage, x_masked: list[int],
+            r_u: list[int] | None = None) -> list[int]:
+        """Garble for these masked accumulators (mod 2^acc is taken here) and return the
+        output masks r_u: drawn here, or given (the packed lowering chooses them offline as
+        the next layer's input masks)."""
         t, lin = stage.table, stage.masked_linear
         n, acc, w_a = len(x_masked), t.acc_bits, t.out_format.total
+        if r_u is None:
+            r_u = [uniform_mask(w_a, self.kappa) for _ in range(n)]
+        elif len(r_u) != n or not all(0 <= v < 1 << (w_a + self.kappa) for v in r_u):
+            raise ValueError(f"need {n} output masks below 2^{w_a + self.kappa}")
         m = n * acc
         request = ExtendRequest.from_bytes(ch.recv(Kind.OT, max_payload=16 * m + 1024), m)
         delta = random_delta()
         zero_rc, correction = self.ot.correlated(request, delta, m)
         gc, secrets_ = garble(lin, n, next(self._tweaks), delta=delta,
                               zero_labels={"r_c": zero_rc.reshape(acc, n, 16)})
-        r_u = [uniform_mask(w_a, self.kappa) for _ in range(n)]
         mod = (1 << acc) - 1
         ch.send(Kind.OT, correction.to_bytes())
         ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc))

@@ -44,9 +44,19 @@ def test_denoise_yao_equals_plaintext(tmp_path):
                           np.array(Image.open(tmp_path / "p.png")))
 
 
-def test_packed_not_yet_is_a_clear_error(tmp_path):
-    res = run("check", "tiny", "--backends", "plaintext,yao", "--patches", 1, "--key-bits", 768)
-    assert res.exit_code != 0 and "use --lowering paper" in res.stderr
+@pytest.mark.parametrize("seed", [0, 3])
+def test_check_tiny_packed(seed):
+    res = run("check", "tiny", "--backends", "plaintext,yao", "--patches", 6, "--seed", seed,
+              "--key-bits", 768)
+    assert res.exit_code == 0, res.output + res.stderr
+    assert "yao vs plaintext (packed): 6/6 patches bit-identical" in res.output
+    assert res.stderr.count("insecure") == 1
+
+
+@pytest.mark.slow
+def test_check_compact_packed_2048_bits():
+    res = run("check", "compact", "--backends", "plaintext,yao", "--patches", 4)
+    assert res.exit_code == 0 and "4/4 patches bit-identical" in res.output
 
 
 @pytest.mark.slow
