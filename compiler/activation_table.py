@@ -32,6 +32,9 @@ from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import ActivationDef, Symmetry
 
 
+MAX_MAGNITUDE_BITS = 24   # range analysis enumerates every magnitude up to the last bound
+
+
 class ActivationRangeError(ValueError):
     """The quantised activation does not fit the declared output format."""
 
@@ -55,6 +58,21 @@ class ActivationTable:
         if acc_frac < f_a:
             raise ActivationRangeError(
                 f"accumulator has {acc_frac} fractional bits, fewer than the activation's {f_a}")
+        last = int(np.floor(act.bounds[-1] * 2 ** f_a))
+        if last >= 1 << MAX_MAGNITUDE_BITS:
+            raise ActivationRangeError(
+                f"activation {act.name}: last bound {act.bounds[-1]:g} is 2^{last.bit_length()} "
+                f"units of {out_format}; at most 2^{MAX_MAGNITUDE_BITS} are supported")
+        # Every intermediate (powers, coefficient products, sums) must stay below 2^62 so
+        # that numpy's int64 evaluation here and the range analysis are exact.
+        bound = float(act.bounds[-1])
+        biggest = max(sum(abs(c) * 2.0 ** coeff_frac * max(bound, 1.0) ** j * 2.0 ** f_a
+                          for j, c in enumerate(seg)) for seg in act.coeffs)
+        if biggest >= 2.0 ** 61:
+            raise ActivationRangeError(
+                f"activation {act.name}: its polynomials reach about 2^{int(np.log2(biggest))} "
+                f"in fixed point, more than the 2^61 supported; lower the bounds, the degree or "
+                f"the coefficient precision")
         table = cls(
             name=act.name, odd=act.symmetry is Symmetry.ODD, acc_bits=acc_bits,
             acc_frac=acc_frac, out_format=out_format, coeff_frac=coeff_frac,

@@ -292,6 +292,10 @@ def _accumulators(dense: list[ast.Dense], shapes: list[tuple[int, int]],
             raise SpecError.at(bias.pos, f"bias has {b.frac} fractional bits, more than "
                                          f"layer {k}'s accumulator ({frac} = weight {w.frac} "
                                          f"+ input {x.frac})")
+        if b.total - b.frac + frac > bits - 1:
+            raise SpecError.at(bias.pos, f"bias {b} does not fit layer {k}'s {bits}-bit "
+                                         f"accumulator with {frac} fractional bits "
+                                         f"(at most {bits - 1 - frac} integer bits)")
         acc.append((bits, frac))
     return acc
 

@@ -10,15 +10,19 @@ import networkx as nx
 
 from veil.circuits.passes import optimise
 from veil.circuits.piecewise import activation_circuit, masked_activation_circuit
-from veil.compiler.activation_table import ActivationTable
+from veil.compiler.activation_table import ActivationRangeError, ActivationTable
+from veil.compiler.errors import SpecError
 from veil.compiler.model import CheckedModel
 from veil.compiler.program import (ActivationStage, DenseStage, InputStage, Lowering,
                                    OutputStage, PackedLayout, Program, SecurityParams)
 
 
 def activation_table(model: CheckedModel, layer) -> ActivationTable:
-    return ActivationTable.build(layer.activation, layer.acc_bits, layer.acc_frac,
-                                 model.activation_format, model.coeff_frac)
+    try:
+        return ActivationTable.build(layer.activation, layer.acc_bits, layer.acc_frac,
+                                     model.activation_format, model.coeff_frac)
+    except ActivationRangeError as exc:
+        raise SpecError.at(layer.pos, f"layer {layer.index}: {exc}") from None
 
 
 def lower(model: CheckedModel, lowering: Lowering = Lowering.PACKED,

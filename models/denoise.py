@@ -14,7 +14,7 @@ DEFAULT_BATCH = 4096
 
 def geometry(program: Program, stride: int | None) -> PatchGeometry:
     g = program.model.geometry
-    return PatchGeometry(g.input_size, g.output_size, stride or g.stride)
+    return PatchGeometry(g.input_size, g.output_size, g.stride if stride is None else stride)
 
 
 def count_patches(program: Program, shape: tuple[int, int], channels: int,

@@ -51,10 +51,24 @@ def _to_channels(arr: np.ndarray, path: Path) -> LoadedImage:
     raise ImageError(f"{path}: unsupported image shape {arr.shape}")
 
 
+def _png_header(path: Path) -> tuple[int, int] | None:
+    """(bit depth, colour type) from a PNG's IHDR chunk, or None if it is not a PNG."""
+    with open(path, "rb") as fh:
+        head = fh.read(26)
+    if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24], head[25]
+
+
 def read_image(path: str | os.PathLike) -> LoadedImage:
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such image file")
+    header = _png_header(path)
+    if header is not None and header[0] == 16 and header[1] in (2, 4, 6):
+        # Pillow would silently reduce it to 8 bits per channel.
+        raise ImageError(f"{path}: 16-bit colour PNG is not supported; convert it to a "
+                         f"16-bit TIFF")
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile

@@ -45,6 +45,8 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
         if target is None:
             raise ValueError(f"{path} uses random weights; say where to write them with -o")
         output = path.parent / target
+    if not Path(output).parent.is_dir():
+        raise ValueError(f"{output}: folder {Path(output).parent} does not exist")
     acts = {L.activation.name for L in model.layers if L.activation is not None}
     if len(acts) != 1:
         raise ValueError("training supports one activation shared by all hidden layers")

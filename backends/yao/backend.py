@@ -15,7 +15,7 @@ import numpy as np
 from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import InProcessChannel
+from veil.backends.yao.channel import InProcessChannel, PeerClosed
 from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedUser,
                                                receive_packed_model)
 from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
@@ -46,46 +46,62 @@ class YaoBackend(Backend):
             (PackedOwner, receive_packed_model)
         user_cls, cloud_cls = (PaperUser, PaperCloud) if paper else (PackedUser, PackedCloud)
         pk, sk = P.generate_keypair(program.security.modulus_bits)   # warns below 2048 bits
-        owner_ch, upload_ch = InProcessChannel.pair()
-        model = self._run_both(lambda: receive(upload_ch, program, pk),
-                               lambda: owner_cls(program).publish(owner_ch, pk))
+        upload_cloud, upload_owner = InProcessChannel.pair()
+        model = self._run_both(lambda: receive(upload_cloud, program, pk), upload_cloud,
+                               lambda: owner_cls(program).publish(upload_owner, pk), upload_owner)
         sid = os.urandom(16)
         user_ch, cloud_ch = InProcessChannel.pair()
         user = user_cls(program, pk, sk, sid)
         cloud = cloud_cls(program, pk, model, sid)
-        self._run_both(lambda: user.setup(user_ch), lambda: cloud.setup(cloud_ch))
+        self._run_both(lambda: user.setup(user_ch), user_ch, lambda: cloud.setup(cloud_ch), cloud_ch)
         self._session = (program, user, cloud, user_ch, cloud_ch)
         return self._session
 
     @staticmethod
-    def _run_both(user_side, cloud_side):
-        """Run user_side here and cloud_side (the peer) in a thread; return user_side's result."""
-        error: list[BaseException] = []
+    def _run_both(here, here_ch, peer, peer_ch):
+        """Run `here` in this thread and `peer` in a worker thread, each on its channel end;
+        return here's result. A side that fails closes its end, so the other stops at once
+        instead of waiting for a timeout, and the first real error is raised (not the
+        other side's 'peer closed')."""
+        errors: list[BaseException] = []
 
-        def cloud_thread():
+        def peer_thread():
             try:
-                cloud_side()
+                peer()
             except BaseException as exc:      # re-raised in the caller's thread
-                error.append(exc)
+                errors.append(exc)
+                peer_ch.close()
 
-        t = threading.Thread(target=cloud_thread, daemon=True)
+        t = threading.Thread(target=peer_thread, daemon=True)
         t.start()
         try:
-            result = user_side()
-        finally:
+            result = here()
+        except BaseException as exc:
+            here_ch.close()
             t.join()
-        if error:
-            raise error[0]
+            root = [e for e in errors if not isinstance(e, PeerClosed)]
+            if isinstance(exc, PeerClosed) and root:
+                raise root[0] from None
+            raise
+        t.join()
+        if errors:
+            raise errors[0]
         return result
 
     def run_fixed(self, program: Program, x: np.ndarray) -> np.ndarray:
-        _, user, cloud, user_ch, cloud_ch = self._start(program)
         x = np.asarray(x, dtype=np.int64)
+        if not program.model.input_format.fits(x):
+            raise ValueError(f"input patches out of range of {program.model.input_format}")
+        _, user, cloud, user_ch, cloud_ch = self._start(program)
         outs = []
-        for i in range(0, len(x), self.batch):
-            chunk = x[i:i + self.batch]
-            outs.append(self._run_both(lambda: user.run_batch(user_ch, chunk),
-                                       lambda: cloud.serve_batch(cloud_ch)))
+        try:
+            for i in range(0, len(x), self.batch):
+                chunk = x[i:i + self.batch]
+                outs.append(self._run_both(lambda: user.run_batch(user_ch, chunk), user_ch,
+                                           lambda: cloud.serve_batch(cloud_ch), cloud_ch))
+        except BaseException:
+            self._session = None          # the channels are out of step: start afresh
+            raise
         self.bytes_user_to_cloud = user_ch.bytes_sent
         self.bytes_cloud_to_user = cloud_ch.bytes_sent
         return np.concatenate(outs) if outs else np.zeros((0, program.model.layers[-1].n_out), np.int64)

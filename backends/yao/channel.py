@@ -26,6 +26,10 @@ class ProtocolError(ValueError):
     """A malformed, unexpected or oversized message."""
 
 
+class PeerClosed(ProtocolError):
+    """The other party stopped (usually after its own error, which says more)."""
+
+
 class Kind(enum.IntEnum):
     HELLO = 1
     PUBLIC_KEY = 2
@@ -103,12 +107,20 @@ class InProcessChannel(Channel):
     def _send_bytes(self, data: bytes) -> None:
         self._outbox.put(data)
 
+    def close(self) -> None:
+        """Tell the peer: its pending and future receives fail at once."""
+        self._outbox.put(None)
+
     def _recv_exact(self, n: int) -> bytes:
         while len(self._buffer) < n:
             try:
-                self._buffer += self._inbox.get(timeout=self._timeout)
+                chunk = self._inbox.get(timeout=self._timeout)
             except queue.Empty:
                 raise ProtocolError(f"timed out waiting for {n - len(self._buffer)} bytes") from None
+            if chunk is None:
+                self._inbox.put(None)            # stay closed for later receives
+                raise PeerClosed("the other party closed the channel")
+            self._buffer += chunk
         out = bytes(self._buffer[:n])
         del self._buffer[:n]
         return out
@@ -133,7 +145,7 @@ class SocketChannel(Channel):
             while got < n:
                 k = self.sock.recv_into(view[got:], n - got)
                 if k == 0:
-                    raise ProtocolError(f"connection closed with {n - got} bytes of a message missing")
+                    raise PeerClosed(f"connection closed with {n - got} bytes of a message missing")
                 got += k
         except socket.timeout:
             raise ProtocolError(f"timed out waiting for {n - got} bytes") from None

@@ -53,8 +53,8 @@ class ActivationGarbler:
         n, acc, w_a = len(x_masked), t.acc_bits, t.out_format.total
         if r_u is None:
             r_u = [uniform_mask(w_a, self.kappa) for _ in range(n)]
-        elif len(r_u) != n or not all(0 <= v < 1 << (w_a + self.kappa) for v in r_u):
-            raise ValueError(f"need {n} output masks below 2^{w_a + self.kappa}")
+        elif len(r_u) != n or not all(1 << w_a <= v < 1 << (w_a + self.kappa) for v in r_u):
+            raise ValueError(f"need {n} output masks in [2^{w_a}, 2^{w_a + self.kappa})")
         m = n * acc
         request = ExtendRequest.from_bytes(ch.recv(Kind.OT, max_payload=16 * m + 1024), m)
         delta = random_delta()

@@ -57,3 +57,18 @@ def test_predict_errors(tmp_path):
     with pytest.raises(SpecError) as e:
         load_model(tmp_path / "r.veil")
     assert e.value.line == 10
+
+
+def test_bias_must_fit_the_accumulator(tmp_path):
+    (tmp_path / "r.veil").write_text(SPEC.format(predict="").replace("bias fix<24, 17>",
+                                                                     "bias fix<50, 17>"))
+    with pytest.raises(SpecError, match="does not fit layer 1's"):
+        load_model(tmp_path / "r.veil")
+
+
+def test_activation_too_wide_is_a_spec_error(tmp_path):
+    text = SPEC.format(predict="").replace("tanh_star", "wide")
+    text = "activation wide odd saturate 1 {\n  |x| <= 100000 : 0.001 * x^2\n}\n" + text
+    (tmp_path / "r.veil").write_text(text)
+    with pytest.raises(SpecError, match="at most 2\\^24"):
+        lower(load_model(tmp_path / "r.veil"))

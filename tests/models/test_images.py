@@ -57,3 +57,17 @@ def test_errors_are_one_line_and_leave_nothing(tmp_path):
 def test_to_integers_rounds_and_clips():
     ints = to_integers(np.array([[[-3.0, 0.4, 254.6, 300.0]]]), 8)
     assert ints.tolist() == [[0, 0, 255, 255]]
+
+
+def test_16bit_colour_png_is_refused_not_truncated(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\x12\x34" * 3 * 2 for _ in range(2))      # 2x2 RGB, 16 bit
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 16, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    (tmp_path / "rgb16.png").write_bytes(png)
+    with pytest.raises(ImageError, match="16-bit colour PNG is not supported"):
+        read_image(tmp_path / "rgb16.png")

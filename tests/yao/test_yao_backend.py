@@ -64,3 +64,33 @@ def test_check_tiny_paper_2048_bits():
     res = run("check", "tiny", "--backends", "plaintext,yao", "--lowering", "paper",
               "--patches", 2, "--seed", 7)
     assert res.exit_code == 0 and "2/2 patches bit-identical" in res.output
+
+
+def test_a_failing_party_stops_the_other_at_once(monkeypatch):
+    """If the cloud fails mid-protocol the user must not wait for a timeout, and the error
+    shown is the cloud's, not 'peer closed'."""
+    import time
+
+    from veil.backends.registry import get_backend
+    from veil.backends.yao.packed_protocol import PackedCloud
+    from veil.compiler.driver import compile_spec, security_for
+
+    def broken(self, ch):
+        ch.recv(__import__("veil.backends.yao.channel", fromlist=["Kind"]).Kind.CIPHERTEXTS)
+        raise RuntimeError("cloud broke on purpose")
+    monkeypatch.setattr(PackedCloud, "serve_batch", broken)
+    program = compile_spec("tiny", "packed", security_for(768))
+    backend = get_backend("yao")
+    t = time.time()
+    with pytest.raises(RuntimeError, match="cloud broke on purpose"):
+        backend.run_fixed(program, np.zeros((2, 25), dtype=np.int64))
+    assert time.time() - t < 30
+    assert backend._session is None
+
+
+def test_out_of_range_input_is_refused():
+    from veil.backends.registry import get_backend
+    from veil.compiler.driver import compile_spec, security_for
+    program = compile_spec("tiny", "packed", security_for(768))
+    with pytest.raises(ValueError, match="out of range"):
+        get_backend("yao").run_fixed(program, np.full((1, 25), 1 << 20, dtype=np.int64))
