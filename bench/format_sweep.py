@@ -28,12 +28,11 @@ from veil.models.train_images import load_skimage_gray
 CANDIDATES = [  # (activation, weight, input, coefficient frac)
     ((16, 12), (16, 12), (16, 12), 14),
     ((12, 10), (14, 11), (14, 11), 10),
+    ((10, 8), (13, 10), (12, 9), 9),
     ((10, 8), (12, 9), (12, 9), 9),
-    ((10, 8), (12, 10), (12, 9), 9),
     ((9, 7), (12, 9), (12, 9), 8),
-    ((9, 7), (11, 8), (11, 8), 8),
     ((8, 6), (12, 9), (12, 9), 7),
-    ((8, 6), (10, 7), (10, 7), 7),
+    ((8, 6), (11, 8), (11, 8), 7),
 ]
 
 
@@ -42,7 +41,8 @@ def rewrite(spec_text: str, act, weight, inp, coeff) -> str:
         return re.sub(rf"^(\s*{kind}\s+)fix<\s*\d+\s*,\s*\d+\s*>", rf"\g<1>fix<{fmt[0]}, {fmt[1]}>",
                       text, flags=re.M)
     text = sub("activation", act, sub("weight", weight, sub("input", inp, spec_text)))
-    text = sub("bias", (32, weight[1] + min(act[1], inp[1])), text)
+    frac = weight[1] + min(act[1], inp[1])
+    text = sub("bias", (frac + 7, frac), text)
     return re.sub(r"^(\s*coefficient\s+frac\s+)\d+", rf"\g<1>{coeff}", text, flags=re.M)
 
 
