@@ -8,6 +8,7 @@ a partial output file behind.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def _to_channels(arr: np.ndarray, path: Path) -> LoadedImage:
         raise ImageError(f"{path}: unsupported pixel type {arr.dtype} (8- or 16-bit integers expected)")
     if data.ndim == 2:
         return LoadedImage(data[None], depth, False)
+    if data.ndim == 3 and data.shape[0] in (3, 4) and data.shape[2] > 4:
+        data = np.moveaxis(data, 0, 2)     # planar TIFF: (C, H, W)
     if data.ndim == 3 and data.shape[2] in (3, 4):
         return LoadedImage(np.moveaxis(data[..., :3], 2, 0).copy(), depth, True)
     if data.ndim == 3 and data.shape[2] in (1, 2):
@@ -111,6 +114,11 @@ def check_output(path: str | os.PathLike, bit_depth: int, n_channels: int) -> Pa
         raise ImageError(f"{path}: 16-bit colour is written as TIFF; use .tif")
     if not path.parent.is_dir():
         raise ImageError(f"{path}: folder {path.parent} does not exist")
+    try:                                   # writable? (cheap, and before hours of work)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
     return path
 
 

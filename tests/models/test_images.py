@@ -71,3 +71,20 @@ def test_16bit_colour_png_is_refused_not_truncated(tmp_path):
     (tmp_path / "rgb16.png").write_bytes(png)
     with pytest.raises(ImageError, match="16-bit colour PNG is not supported"):
         read_image(tmp_path / "rgb16.png")
+
+
+def test_planar_tiff_and_unwritable_output(tmp_path):
+    arr = np.random.default_rng(4).integers(0, 256, (3, 6, 9), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "planar.tif", arr, planarconfig="separate", photometric="rgb")
+    img = read_image(tmp_path / "planar.tif")
+    assert img.colour and img.channels.shape == (3, 6, 9)
+    assert np.array_equal(img.channels, arr.astype(float))
+    from veil.models.images import check_output
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    import os
+    if os.geteuid() != 0:          # root may write anywhere; /proc refuses everyone
+        with pytest.raises(ImageError, match="cannot write"):
+            check_output(locked / "x.png", 8, 1)
+    with pytest.raises(ImageError, match="cannot write|does not exist"):
+        check_output("/proc/x.png", 8, 1)
