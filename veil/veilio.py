@@ -34,8 +34,12 @@ def atomic_target(path: Path, mode: int | None = None, suffix: str = ""):
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """The temporary file is created 0600 (mkstemp), so a secret is never readable by others
+    while it is written; it gets `mode` just before it takes the target's name."""
     with atomic_target(path, mode) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_text(path: Path, text: str) -> None:

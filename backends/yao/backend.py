@@ -32,8 +32,7 @@ class YaoBackend(Backend):
         return (f"user->cloud {self.bytes_user_to_cloud / 1e6:.1f} MB, "
                 f"cloud->user {self.bytes_cloud_to_user / 1e6:.1f} MB")
 
-    def __init__(self, batch: int = 64):
-        self.batch = batch
+    def __init__(self):
         self._session: tuple | None = None
         self.bytes_user_to_cloud = 0
         self.bytes_cloud_to_user = 0
@@ -95,8 +94,8 @@ class YaoBackend(Backend):
         _, user, cloud, user_ch, cloud_ch = self._start(program)
         outs = []
         try:
-            for i in range(0, len(x), self.batch):
-                chunk = x[i:i + self.batch]
+            for i in range(0, len(x), self.max_batch):
+                chunk = x[i:i + self.max_batch]
                 outs.append(self._run_both(lambda: user.run_batch(user_ch, chunk), user_ch,
                                            lambda: cloud.serve_batch(cloud_ch), cloud_ch))
         except BaseException:

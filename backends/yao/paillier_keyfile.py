@@ -7,16 +7,15 @@ removes the temporary file.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
 import warnings
 from pathlib import Path
 
 from veil.backends.yao.paillier_codec import (
     dumps_private_key, dumps_public_key, loads_private_key, loads_public_key)
 from veil.backends.yao.paillier_keys import PrivateKey, PublicKey
+from veil.veilio import atomic_write_bytes
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
@@ -24,22 +23,6 @@ PUBLIC_MODE = 0o644
 
 class KeyFilePermissionWarning(UserWarning):
     """A private key file that group or others may read."""
-
-
-def _write_atomic(path: str | os.PathLike, data: bytes, mode: int) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _read(path: str | os.PathLike, what: str, loads):
@@ -51,11 +34,11 @@ def _read(path: str | os.PathLike, what: str, loads):
 
 
 def save_private_key(path: str | os.PathLike, sk: PrivateKey) -> None:
-    _write_atomic(path, dumps_private_key(sk), PRIVATE_MODE)
+    atomic_write_bytes(path, dumps_private_key(sk), PRIVATE_MODE)
 
 
 def save_public_key(path: str | os.PathLike, pk: PublicKey) -> None:
-    _write_atomic(path, dumps_public_key(pk), PUBLIC_MODE)
+    atomic_write_bytes(path, dumps_public_key(pk), PUBLIC_MODE)
 
 
 def load_private_key(path: str | os.PathLike) -> PrivateKey:
