@@ -1,0 +1,1 @@
+"""The networked service: cloud server, store, transport, clients (issue 5)."""
