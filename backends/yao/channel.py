@@ -41,6 +41,10 @@ class Kind(enum.IntEnum):
     OT = 8
     DONE = 9
     ERROR = 10
+    AUTH_HELLO = 11          # service: user id and model name (veil.service.auth)
+    AUTH_CHALLENGE = 12      # service: connection id, nonce, commitment, Enc_u(challenge)
+    AUTH_ANSWER = 13         # service: HMAC-SHA256 keyed with the decrypted challenge
+    AUTH_OK = 14             # service: the answer was accepted
 
 
 class Channel:
