@@ -25,6 +25,11 @@ def get_backend(name: str, **options) -> Backend:
     return cls(**options)
 
 
+def backend_options(name: str, workers: int | None) -> dict:
+    """Command-line options a backend takes: `workers` (processes) for the secure backend."""
+    return {"workers": workers} if name == "yao" and workers is not None else {}
+
+
 def _load_builtins() -> None:
     # Imported for their @register side effect; lazily, so importing the registry is cheap.
     from veil.backends import float_backend, plaintext  # noqa: F401

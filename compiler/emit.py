@@ -38,6 +38,7 @@ def stats(program: Program, layer: int | None = None) -> dict:
         entry = {"layer": L.index, "in": L.n_in, "out": L.n_out, "macs": L.n_in * L.n_out,
                  "in_format": str(L.in_format), "acc_bits": L.acc_bits, "acc_frac": L.acc_frac,
                  "packed": {"slot_bits": st.packed.slot_bits, "slots": st.packed.slots,
+                            "correction_bits": st.packed.correction_bits,
                             "blocks": st.packed.blocks, "ciphertexts": st.packed.ciphertexts},
                  "activation": None}
         act = program.activation(L.index)
@@ -68,7 +69,8 @@ def stats_text(s: dict) -> str:
                      f"input {L['in_format']}, accumulator {L['acc_bits']} bits "
                      f"({L['acc_frac']} fractional); packed: {p['slot_bits']}-bit slots, "
                      f"{p['slots']} per ciphertext, {p['blocks']} blocks, "
-                     f"{p['ciphertexts']} column ciphertexts")
+                     f"{p['ciphertexts']} column ciphertexts, {p['correction_bits']}-bit "
+                     f"corrections")
         a = L["activation"]
         if a:
             for kind in ("bare", "masked"):

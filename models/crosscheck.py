@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from veil.backends.registry import get_backend
+from veil.backends.registry import backend_options, get_backend
 from veil.compiler.driver import compile_spec, security_for
 
 
@@ -15,11 +15,13 @@ def random_pixel_patches(n: int, size: int, seed: int) -> np.ndarray:
 
 
 def cross_check(spec: str, backends: list[str], lowering: str, patches: int,
-                seed: int, key_bits: int = 2048) -> tuple[bool, str]:
+                seed: int, key_bits: int = 2048,
+                workers: int | None = None) -> tuple[bool, str]:
     if patches < 1:
         raise ValueError("--patches must be at least 1")
     program = compile_spec(spec, lowering, security_for(key_bits))
-    runners = [get_backend(name.strip()) for name in backends]
+    runners = [get_backend(name.strip(), **backend_options(name.strip(), workers))
+               for name in backends]
     for b in runners:
         if not b.exact:
             raise ValueError(f"backend {b.name} is not exact; check compares fixed-point backends")

@@ -113,13 +113,16 @@ def noise(clean, output, sigma, seed):
 @click.option("--batch", type=int, default=4096, show_default=True, help="Patches per batch.")
 @click.option("--key-bits", type=int, default=2048, show_default=True,
               help="Paillier modulus for the yao backend (below 2048 only for tests).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes for the secure backend's multi-exponentiations "
+                   "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_one_line_errors
-def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, quiet):
+def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, quiet):
     """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
     from veil.models.run import denoise_file
     summary = denoise_file(noisy, output, spec, backend, lowering, stride, batch,
-                           progress=not quiet, key_bits=key_bits)
+                           progress=not quiet, key_bits=key_bits, workers=workers)
     click.echo(summary, err=True)
 
 
@@ -152,11 +155,15 @@ def _shape(img) -> str:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--key-bits", type=int, default=2048, show_default=True,
               help="Paillier modulus for the yao backend (below 2048 only for tests).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes for the secure backend's multi-exponentiations "
+                   "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
 @_one_line_errors
-def check(spec, backends, lowering, patches, seed, key_bits):
+def check(spec, backends, lowering, patches, seed, key_bits, workers):
     """Run random patches through several backends and compare them bit for bit."""
     from veil.models.crosscheck import cross_check
-    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits)
+    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits,
+                             workers)
     click.echo(report)
     sys.exit(0 if ok else 1)
 
@@ -174,6 +181,11 @@ def train(spec, output, steps, batch, seed):
     from veil.models.train_cli import train_spec
     path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True))
     click.echo(f"weights written to {path}", err=True)
+
+
+from veil.bench_cli import bench  # noqa: E402  (a module of its own: the bench is long)
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":

@@ -2,20 +2,26 @@
 this process.
 
 The owner publishes once per program, then the user (this thread) and the cloud (a worker
-thread) talk only through an in-process channel of typed, length-checked frames; the bytes
-each way are counted. The result must equal the plaintext backend bit for bit.
+thread) talk only through an in-process channel of typed, length-checked frames. Wall time
+and the bytes each way are counted per phase: provisioning (once per model and user), then
+per batch the offline phase (no image needed; `packed` only) and the online phase. The
+heavy multi-exponentiations of `packed` run on `workers` processes. The result must equal
+the plaintext backend bit for bit.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import InProcessChannel, PeerClosed
+from veil.backends.yao.channel import Channel, InProcessChannel, PeerClosed
+from veil.backends.yao.multiexp_pool import default_workers
 from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedUser,
                                                receive_packed_model)
 from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
@@ -23,19 +29,52 @@ from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
 from veil.compiler.program import Lowering, Program
 
 
+@dataclass
+class Phase:
+    seconds: float = 0.0
+    up: int = 0           # bytes user -> cloud
+    down: int = 0         # bytes cloud -> user
+
+    def text(self, name: str) -> str:
+        return f"{name} {self.seconds:.1f} s, up {self.up / 1e6:.1f} MB, down {self.down / 1e6:.1f} MB"
+
+
+class _Meter:
+    """Adds the wall time and channel bytes of a block of work to a Phase."""
+
+    def __init__(self, phase: Phase, user_ch: Channel, cloud_ch: Channel):
+        self.phase, self.user_ch, self.cloud_ch = phase, user_ch, cloud_ch
+
+    def __enter__(self):
+        self.t, self.up, self.down = time.perf_counter(), self.user_ch.bytes_sent, self.cloud_ch.bytes_sent
+
+    def __exit__(self, *exc):
+        self.phase.seconds += time.perf_counter() - self.t
+        self.phase.up += self.user_ch.bytes_sent - self.up
+        self.phase.down += self.cloud_ch.bytes_sent - self.down
+
+
 @register
 class YaoBackend(Backend):
     name = "yao"
     max_batch = 16
 
-    def traffic(self) -> str:
-        return (f"user->cloud {self.bytes_user_to_cloud / 1e6:.1f} MB, "
-                f"cloud->user {self.bytes_cloud_to_user / 1e6:.1f} MB")
-
-    def __init__(self):
+    def __init__(self, workers: int | None = None):
+        self.workers = default_workers() if workers is None else max(1, workers)
         self._session: tuple | None = None
-        self.bytes_user_to_cloud = 0
-        self.bytes_cloud_to_user = 0
+        self.phases = {"provisioning": Phase(), "offline": Phase(), "online": Phase()}
+
+    @property
+    def bytes_user_to_cloud(self) -> int:
+        return sum(p.up for p in self.phases.values())
+
+    @property
+    def bytes_cloud_to_user(self) -> int:
+        return sum(p.down for p in self.phases.values())
+
+    def traffic(self) -> str:
+        pool = f"; {self.workers} worker process(es)" if self.phases["offline"].seconds else ""
+        return "; ".join(p.text(name) for name, p in self.phases.items() if p.seconds) + pool
 
     def _start(self, program: Program):
         if self._session is not None and self._session[0] is program:
@@ -43,16 +82,23 @@ class YaoBackend(Backend):
         paper = program.lowering is Lowering.PAPER
         owner_cls, receive = (PaperOwner, receive_paper_model) if paper else \
             (PackedOwner, receive_packed_model)
-        user_cls, cloud_cls = (PaperUser, PaperCloud) if paper else (PackedUser, PackedCloud)
         pk, sk = P.generate_keypair(program.security.modulus_bits)   # warns below 2048 bits
         upload_cloud, upload_owner = InProcessChannel.pair()
+        # The owner's encryptions use the fast fixed-base mode (DJN short exponents).
         model = self._run_both(lambda: receive(upload_cloud, program, pk), upload_cloud,
-                               lambda: owner_cls(program).publish(upload_owner, pk), upload_owner)
+                               lambda: owner_cls(program).publish(upload_owner, pk,
+                                                                  P.ShortExpNoise(pk)),
+                               upload_owner)
         sid = os.urandom(16)
         user_ch, cloud_ch = InProcessChannel.pair()
-        user = user_cls(program, pk, sk, sid)
-        cloud = cloud_cls(program, pk, model, sid)
-        self._run_both(lambda: user.setup(user_ch), user_ch, lambda: cloud.setup(cloud_ch), cloud_ch)
+        if paper:
+            user, cloud = PaperUser(program, pk, sk, sid), PaperCloud(program, pk, model, sid)
+        else:
+            user = PackedUser(program, pk, sk, sid, self.workers)
+            cloud = PackedCloud(program, pk, model, sid, workers=self.workers)
+        with _Meter(self.phases["provisioning"], user_ch, cloud_ch):
+            self._run_both(lambda: user.setup(user_ch), user_ch,
+                           lambda: cloud.setup(cloud_ch), cloud_ch)
         self._session = (program, user, cloud, user_ch, cloud_ch)
         return self._session
 
@@ -87,6 +133,20 @@ class YaoBackend(Backend):
             raise errors[0]
         return result
 
+    def _batch(self, program: Program, user, cloud, user_ch, cloud_ch, chunk) -> np.ndarray:
+        if program.lowering is Lowering.PAPER:
+            with _Meter(self.phases["online"], user_ch, cloud_ch):
+                return self._run_both(lambda: user.run_batch(user_ch, chunk), user_ch,
+                                      lambda: cloud.serve_batch(cloud_ch), cloud_ch)
+        cloud_side = []                   # the cloud's prepared batch stays on its side
+        with _Meter(self.phases["offline"], user_ch, cloud_ch):
+            prepared = self._run_both(lambda: user.prepare(user_ch, len(chunk)), user_ch,
+                                      lambda: cloud_side.append(cloud.prepare(cloud_ch)),
+                                      cloud_ch)
+        with _Meter(self.phases["online"], user_ch, cloud_ch):
+            return self._run_both(lambda: user.run_online(user_ch, prepared, chunk), user_ch,
+                                  lambda: cloud.serve_online(cloud_ch, cloud_side[0]), cloud_ch)
+
     def run_fixed(self, program: Program, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.int64)
         if not program.model.input_format.fits(x):
@@ -95,12 +155,9 @@ class YaoBackend(Backend):
         outs = []
         try:
             for i in range(0, len(x), self.max_batch):
-                chunk = x[i:i + self.max_batch]
-                outs.append(self._run_both(lambda: user.run_batch(user_ch, chunk), user_ch,
-                                           lambda: cloud.serve_batch(cloud_ch), cloud_ch))
+                outs.append(self._batch(program, user, cloud, user_ch, cloud_ch,
+                                        x[i:i + self.max_batch]))
         except BaseException:
             self._session = None          # the channels are out of step: start afresh
             raise
-        self.bytes_user_to_cloud = user_ch.bytes_sent
-        self.bytes_cloud_to_user = cloud_ch.bytes_sent
         return np.concatenate(outs) if outs else np.zeros((0, program.model.layers[-1].n_out), np.int64)

@@ -1,17 +1,23 @@
 """The garbled activation (PROTOCOL.md), both sides, over a channel.
 
-The user U garbles N instances of the masked activation circuit; the cloud C evaluates them:
-  C -> U  OT extend request for the bits of r_c mod 2^acc (C is the OT receiver)
-  U -> C  OT correction (correlated OT: U's R is the garbling's free-XOR offset, and the
-          OT's zero sides are the zero-labels of C's r_c bus), the garbled tables with the
-          decoding bits, and U's active labels for x_masked and r_u
-  C       evaluates, decodes y_masked = t(x_masked - r_c) + r_u: only C can decode
+A garbler G garbles N instances of the masked activation circuit; an evaluator E evaluates:
+  prepare (no x_masked needed, so it can run offline):
+    E -> G  OT extend request for the bits of r_c mod 2^acc (E is the OT receiver)
+    G -> E  OT correction (correlated OT: G's R is the garbling's free-XOR offset, and the
+            OT's zero sides are the zero-labels of E's r_c bus), the garbled tables with the
+            decoding bits, and G's active labels for r_u
+  online:
+    G -> E  G's active labels for x_masked
+    E       evaluates, decodes y_masked = t(x_masked - r_c) + r_u: only E can decode
 The garbler never sees an output label; the evaluator never sees R or a second label.
+In `paper` the user garbles (x_masked and r_u are its); in `packed` the cloud garbles (it
+holds x + r_c and draws r_u = s, the next layer's input mask) and the user evaluates.
 """
 from __future__ import annotations
 
 import itertools
 import secrets
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,48 +43,78 @@ def _bits_by_wire(values: np.ndarray, width: int) -> np.ndarray:
     return ((v[None, :] >> np.arange(width, dtype=np.uint64)[:, None]) & 1).astype(np.uint8).ravel()
 
 
+@dataclass
+class GarbledBatch:
+    """A garbler's instances prepared before its x_masked input is known."""
+    stage: ActivationStage
+    count: int
+    secrets: object
+
+
+@dataclass
+class EvaluatorBatch:
+    """An evaluator's instances with every label except x_masked's."""
+    stage: ActivationStage
+    count: int
+    gc: object
+    labels: dict
+
+
 class ActivationGarbler:
-    """U's side. One per session: it owns the OT sender and the garbling tweak counter."""
+    """The garbler's side (the user in `paper`, the cloud in `packed`). One per session: it
+    owns the OT sender and the garbling tweak counter."""
 
     def __init__(self, ot: OTExtSender, kappa: int):
         self.ot, self.kappa = ot, kappa
         self._tweaks = itertools.count(1)
 
-    def run(self, ch: Channel, stage: ActivationStage, x_masked: list[int],
-            r_u: list[int] | None = None) -> list[int]:
-        """Garble for these masked accumulators (mod 2^acc is taken here) and return the
-        output masks r_u: drawn here, or given (the packed lowering chooses them offline as
-        the next layer's input masks)."""
+    def prepare(self, ch: Channel, stage: ActivationStage, r_u: list[int]) -> GarbledBatch:
+        """Everything that needs no x_masked (it can run offline): OT for the evaluator's
+        r_c, garbling, the tables and the labels of the output masks r_u."""
         t, lin = stage.table, stage.masked_linear
-        n, acc, w_a = len(x_masked), t.acc_bits, t.out_format.total
-        if r_u is None:
-            r_u = [uniform_mask(w_a, self.kappa) for _ in range(n)]
-        elif len(r_u) != n or not all(1 << w_a <= v < 1 << (w_a + self.kappa) for v in r_u):
-            raise ValueError(f"need {n} output masks in [2^{w_a}, 2^{w_a + self.kappa})")
+        n, acc, w_a = len(r_u), t.acc_bits, t.out_format.total
+        if not all(1 << w_a <= v < 1 << (w_a + self.kappa) for v in r_u):
+            raise ValueError(f"output masks must lie in [2^{w_a}, 2^{w_a + self.kappa})")
         m = n * acc
         request = ExtendRequest.from_bytes(ch.recv(Kind.OT, max_payload=16 * m + 1024), m)
         delta = random_delta()
         zero_rc, correction = self.ot.correlated(request, delta, m)
         gc, secrets_ = garble(lin, n, next(self._tweaks), delta=delta,
                               zero_labels={"r_c": zero_rc.reshape(acc, n, 16)})
-        mod = (1 << acc) - 1
         ch.send(Kind.OT, correction.to_bytes())
         ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc))
         ch.send(Kind.LABELS, labels_to_bytes(
-            input_labels(secrets_, "x_masked", np.array([v & mod for v in x_masked], np.uint64))))
-        ch.send(Kind.LABELS, labels_to_bytes(
             input_labels(secrets_, "r_u", np.array(r_u, np.uint64))))
+        return GarbledBatch(stage, n, secrets_)
+
+    def send_inputs(self, ch: Channel, batch: GarbledBatch, x_masked: list[int]) -> None:
+        """The online step: labels of x_masked (taken mod 2^acc here)."""
+        if len(x_masked) != batch.count:
+            raise ValueError(f"{len(x_masked)} inputs for {batch.count} garbled instances")
+        mod = (1 << batch.stage.table.acc_bits) - 1
+        ch.send(Kind.LABELS, labels_to_bytes(input_labels(
+            batch.secrets, "x_masked", np.array([v & mod for v in x_masked], np.uint64))))
+
+    def run(self, ch: Channel, stage: ActivationStage, x_masked: list[int],
+            r_u: list[int] | None = None) -> list[int]:
+        """Both steps at once; returns the output masks r_u (drawn here unless given)."""
+        if r_u is None:
+            r_u = [uniform_mask(stage.table.out_format.total, self.kappa) for _ in x_masked]
+        elif len(r_u) != len(x_masked):
+            raise ValueError(f"need {len(x_masked)} output masks, got {len(r_u)}")
+        self.send_inputs(ch, self.prepare(ch, stage, r_u), x_masked)
         return r_u
 
 
 class ActivationEvaluator:
-    """C's side. One per session: it owns the OT receiver."""
+    """The evaluator's side (the cloud in `paper`, the user in `packed`). One per session:
+    it owns the OT receiver."""
 
     def __init__(self, ot: OTExtReceiver, kappa: int):
         self.ot, self.kappa = ot, kappa
 
-    def run(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> list[int]:
-        """Evaluate with C's masks r_c; returns y_masked = t(x) + r_u per instance."""
+    def prepare(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> EvaluatorBatch:
+        """OT for the bits of r_c (mod 2^acc), then the tables and the r_u labels."""
         t, lin = stage.table, stage.masked_linear
         n, acc = len(r_c), t.acc_bits
         w_ru = t.out_format.total + self.kappa
@@ -89,12 +125,18 @@ class ActivationEvaluator:
         per_instance = 2 * 16 * lin.and_count + 64 * 16 + 1024
         gc = gc_from_bytes(ch.recv(Kind.GARBLED_TABLES, max_payload=n * per_instance + 4096),
                            lin, n)
-        labels = {
-            "x_masked": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * acc + 64),
-                                          acc, n),
-            "r_c": labels_rc.reshape(acc, n, 16),
-            "r_u": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * w_ru + 64),
-                                     w_ru, n),
-        }
-        out = decode(gc, evaluate(lin, gc, labels))["y_masked"]
+        labels = {"r_c": labels_rc.reshape(acc, n, 16),
+                  "r_u": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * w_ru + 64),
+                                           w_ru, n)}
+        return EvaluatorBatch(stage, n, gc, labels)
+
+    def finish(self, ch: Channel, batch: EvaluatorBatch) -> list[int]:
+        """The online step: x_masked's labels, evaluate, decode y_masked = t(x) + r_u."""
+        acc, n = batch.stage.table.acc_bits, batch.count
+        labels = dict(batch.labels, x_masked=labels_from_bytes(
+            ch.recv(Kind.LABELS, max_payload=16 * n * acc + 64), acc, n))
+        out = decode(batch.gc, evaluate(batch.stage.masked_linear, batch.gc, labels))["y_masked"]
         return [int(v) for v in out]
+
+    def run(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> list[int]:
+        return self.finish(ch, self.prepare(ch, stage, r_c))

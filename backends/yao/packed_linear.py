@@ -1,21 +1,27 @@
-"""The `packed` lowering's dense layer as pure functions (PROTOCOL.md, lowering 2).
+"""The `packed` lowering's dense layer as pure functions (docs/protocol.md, "packed").
 
-Keys: u is the user's Paillier key, c the cloud's. Per layer (shapes: packed_shapes.py):
-  owner    P_kj = Enc_u(pack_s(W[block k, j])), Enc_u(pack_s(b))      publish_columns, _bias
+Keys: u is the user's Paillier key, c the cloud's. pack() puts rows in slots of one layer's
+PackedLayout; packing is linear, so every identity below holds slot by slot. Per layer:
+
+  owner    P_kj = Enc_u(pack W[block k, j]), Enc_u(pack b)            publish_columns, _bias
   provisioning, once per model and user:
     cloud  R in [2^l_w, 2^(l_w+kappa)); Enc_u(pack(W + R)) rerandomised  masked_columns
-           Enc_c(pack_s'(R[:, j]))                                     encrypt_wide_masks
-    user   V = W + R                                                   unmask_columns
-  offline, per patch (masks r known, image not):
-    user   Enc_c(pack_s'(R r + m)) by multi-exp over Enc_c(R), and Enc_u(pack_s(V r + m))
-                                                                       user_offline
-    cloud  T = R r + m;  K = Enc_u(pack(V r + m) - pack(T)) = Enc_u(pack(W r));
-           keeps C = K^-1 * Enc_u(pack b) * fresh Enc_u(pack r_c)      cloud_offline
-  online, per patch: user sends y' = y + r in the clear
-    cloud  prod_j P_kj^(y'_j) * C_k = Enc_u(pack(W y + b + r_c))       cloud_online
-    user   decrypts, unpacks x' = x + r_c (or q, signed, for the last layer)  user_decode
-C_k carries a fresh encryption and is used once, so every online ciphertext is rerandomised;
-folding b, r_c and the fresh factor into C moves all of the cloud's exponentiations offline.
+           Enc_c(pack(-R))                                             negated_masks
+    user   V = W + R;  Q_kj = Enc_c(pack V_kj) * Enc_c(pack(-R))_kj = Enc_c(pack W)
+                                                                       unmask_columns, user_columns
+  offline, per patch (image unknown):
+    cloud  E_k = prod_j P_kj^(s_j) * fresh Enc_u(pack m) * Enc_u(pack b)^-1
+               = Enc_u(pack(W s - b + m)), s its mask on this layer's input (none on layer 1)
+                                                                       cloud_corrections
+    user   A = pack(W s - b + m) (decrypted, an integer);  F_k = fresh Enc_c(pack(r_c) - A_k)
+                                                                       user_corrections
+  online, per patch:
+    user   D_k = prod_j Q_kj^(e_j) * F_k = Enc_c(pack(W y + b + r_c - m)), e = y + s
+           (layer 1: e = the patch itself)                             user_products
+    cloud  decrypts, adds pack(m): x + r_c per slot                    cloud_decode
+The cloud sees x + r_c (the user's fresh mask); the user sees V once, A (the cloud's fresh
+slot mask m), and y + s (the cloud's activation mask, from the garbled circuit). Every
+ciphertext one party sends the other carries a fresh encryption factor.
 """
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ from gmpy2 import mpz
 
 from veil.backends.yao import paillier as P
 from veil.backends.yao.garbled_activation import uniform_mask
+from veil.backends.yao import multiexp_pool as pool
+from veil.backends.yao.multiexp_pool import FixedBases
 from veil.backends.yao.packed_shapes import PackedShapes
 from veil.backends.yao.packed_slots import pack_blocks, unpack_blocks
 from veil.compiler.model import Layer
@@ -33,9 +41,9 @@ from veil.compiler.model import Layer
 Matrix = list[list[int]]            # rows of Python integers (beyond int64 once masked)
 
 
-def _columns(M: Sequence[Sequence[int]], slot_bits: int, slots: int) -> Matrix:
+def _columns(M: Sequence[Sequence[int]], sh: PackedShapes) -> Matrix:
     """[k][j] = pack of column j over block k."""
-    cols = [pack_blocks([row[j] for row in M], slot_bits, slots) for j in range(len(M[0]))]
+    cols = [pack_blocks([row[j] for row in M], sh.slot_bits, sh.slots) for j in range(len(M[0]))]
     return [list(per_block) for per_block in zip(*cols)]
 
 
@@ -44,10 +52,21 @@ def _check(count: int, want: int, what: str) -> None:
         raise ValueError(f"expected {want} {what}, got {count}")
 
 
+def _per_patch(flat: Sequence[int], sh: PackedShapes) -> list[list[int]]:
+    if len(flat) % sh.blocks:
+        raise ValueError(f"{len(flat)} ciphertexts are not whole patches of {sh.blocks} blocks")
+    return [list(flat[i:i + sh.blocks]) for i in range(0, len(flat), sh.blocks)]
+
+
+def _rows(cts: Sequence[mpz], sh: PackedShapes, what: str) -> list[list[mpz]]:
+    _check(len(cts), sh.blocks * sh.n_in, what)
+    return [list(cts[k * sh.n_in:(k + 1) * sh.n_in]) for k in range(sh.blocks)]
+
+
 # -- owner ------------------------------------------------------------------------------------
 def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
                     noise: P.NoiseSource | None = None) -> list[list[mpz]]:
-    plain = _columns(layer.weights.tolist(), sh.slot_bits, sh.slots)
+    plain = _columns(layer.weights.tolist(), sh)
     return [P.encrypt(pk_u, [m % pk_u.n for m in row], noise) for row in plain]
 
 
@@ -70,108 +89,130 @@ def draw_weight_masks(sh: PackedShapes) -> Matrix:
 def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: PackedShapes,
                    noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_u(pack(W + R)) row-major over [k][j], rerandomised (it goes to the key owner)."""
-    packed_R = _columns(R, sh.slot_bits, sh.slots)
+    packed_R = _columns(R, sh)
     sums = [P.add_plain(pk_u, c, r) for cs, rs in zip(columns, packed_R) for c, r in zip(cs, rs)]
     return P.rerandomise_all(pk_u, sums, noise)
 
 
-def encrypt_wide_masks(pk_c: P.PublicKey, R: Matrix, sh: PackedShapes,
-                       noise: P.NoiseSource | None = None) -> list[mpz]:
-    """Enc_c(pack_s'(R)) row-major over [k'][j]."""
-    plain = _columns(R, sh.wide_bits, sh.wide_slots)
-    return P.encrypt(pk_c, [m for row in plain for m in row], noise)
+def negated_masks(pk_c: P.PublicKey, R: Matrix, sh: PackedShapes,
+                  noise: P.NoiseSource | None = None) -> list[mpz]:
+    """Enc_c(pack(-R)) row-major over [k][j], under the cloud's own key."""
+    return P.encrypt(pk_c, [-m % pk_c.n for row in _columns(R, sh) for m in row], noise)
 
 
-def unmask_columns(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedShapes) -> Matrix:
+def unmask_columns(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedShapes,
+                   workers: int = 1) -> Matrix:
     """V = W + R from the masked columns: the user's only view of the weights."""
     _check(len(cts), sh.blocks * sh.n_in, "masked weight ciphertexts")
-    plain = P.decrypt(sk_u, cts)
+    plain = pool.decrypt(sk_u, cts, workers)
     cols = [unpack_blocks(plain[j::sh.n_in], sh.slot_bits, sh.slots, sh.n_out)
             for j in range(sh.n_in)]
     return [list(row) for row in zip(*cols)]
 
 
-def _wide_rows(cts: Sequence[mpz], sh: PackedShapes) -> list[list[mpz]]:
-    _check(len(cts), sh.wide_blocks * sh.n_in, "wide mask ciphertexts")
-    return [list(cts[k * sh.n_in:(k + 1) * sh.n_in]) for k in range(sh.wide_blocks)]
+def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedShapes
+                 ) -> list[list[mpz]]:
+    """Q = Enc_c(pack W) [k][j], for the user's online products. No fresh factor: Q never
+    leaves the user, and every product sent from it carries a fresh F."""
+    _check(len(V), sh.n_out, "rows of V")
+    n, n2 = pk_c.n, pk_c.nsquare
+    return [[(1 + v % n * n) * c % n2 for v, c in zip(vs, cs)]
+            for vs, cs in zip(_columns(V, sh), _rows(neg_R, sh, "negated mask ciphertexts"))]
 
 
 # -- offline, per patch -----------------------------------------------------------------------
 def draw_input_masks(sh: PackedShapes, patches: int) -> Matrix:
+    """The cloud's masks s on this layer's input: the previous garbled activation adds them."""
     return [[uniform_mask(sh.input_bits, sh.kappa) for _ in range(sh.n_in)]
             for _ in range(patches)]
 
 
-def user_offline(pk_c: P.PublicKey, pk_u: P.PublicKey, enc_R: Sequence[mpz], V: Matrix,
-                 masks: Matrix, sh: PackedShapes, noise_u: P.NoiseSource | None = None
-                 ) -> tuple[list[mpz], list[mpz]]:
-    """Per patch: Enc_c(pack_s'(R r + m)) (wide blocks) and Enc_u(pack_s(V r + m)) (blocks).
-    The Enc_c factor is a fresh cloud-key encryption, so the cloud's decryption reveals
-    R r + m and its randomness nothing about r."""
-    rows = _wide_rows(enc_R, sh)
-    wide, narrow = [], []
-    for r in masks:
-        _check(len(r), sh.n_in, "mask entries")
-        m = [uniform_mask(sh.rr_bits, sh.kappa) for _ in range(sh.n_out)]
-        fresh = P.encrypt(pk_c, pack_blocks(m, sh.wide_bits, sh.wide_slots))
-        wide += [P.multi_exp(pk_c, row, r) * f % pk_c.nsquare for row, f in zip(rows, fresh)]
-        vr = [sum(v * x for v, x in zip(row, r)) + mi for row, mi in zip(V, m)]
-        narrow += P.encrypt(pk_u, [b % pk_u.n for b in pack_blocks(vr, sh.slot_bits, sh.slots)],
-                            noise_u)
-    return wide, narrow
-
-
-def cloud_offline(sk_c: P.PrivateKey, pk_u: P.PublicKey, wide: Sequence[mpz],
-                  narrow: Sequence[mpz], enc_bias: Sequence[mpz], r_c: Matrix | None,
-                  sh: PackedShapes, noise_u: P.NoiseSource | None = None) -> list[list[mpz]]:
-    """Corrections C[p][k] = Enc_u(pack(b + r_c - W r)), with a fresh Enc_u(pack(r_c)) factor
-    (Enc_u(0) for the output layer, r_c None): each C[p][k] is used for one patch only."""
-    patches = len(wide) // sh.wide_blocks
-    _check(len(wide), patches * sh.wide_blocks, "wide ciphertexts")
-    _check(len(narrow), patches * sh.blocks, "narrow ciphertexts")
-    _check(len(enc_bias), sh.blocks, "bias ciphertexts")
-    if r_c is not None:
-        _check(len(r_c), patches, "patches of r_c")
-    plain = P.decrypt(sk_c, wide)
-    n2, out = pk_u.nsquare, []
-    for p in range(patches):
-        T = unpack_blocks(plain[p * sh.wide_blocks:(p + 1) * sh.wide_blocks],
-                          sh.wide_bits, sh.wide_slots, sh.n_out)
-        add = [0] * sh.n_out if r_c is None else r_c[p]
-        fresh = P.encrypt(pk_u, pack_blocks(add, sh.slot_bits, sh.slots), noise_u)
-        Ks = [P.add_plain(pk_u, c, -t) for c, t in
-              zip(narrow[p * sh.blocks:(p + 1) * sh.blocks],
-                  pack_blocks(T, sh.slot_bits, sh.slots))]
-        out.append([gmpy2.invert(k, n2) * b % n2 * f % n2
-                    for k, b, f in zip(Ks, enc_bias, fresh)])
-    return out
+def draw_slot_masks(sh: PackedShapes, patches: int) -> Matrix:
+    return [[uniform_mask(sh.mask_floor_bits, sh.kappa) for _ in range(sh.n_out)]
+            for _ in range(patches)]
 
 
 def draw_accumulator_masks(sh: PackedShapes, patches: int) -> Matrix:
+    """The user's masks r_c on this layer's accumulators (the output layer's too)."""
     return [[uniform_mask(sh.acc_bits, sh.kappa) for _ in range(sh.n_out)]
             for _ in range(patches)]
 
 
-# -- online, per patch ------------------------------------------------------------------------
-def cloud_online(pk_u: P.PublicKey, columns: list[list[mpz]], y_masked: Matrix,
-                 corrections: list[list[mpz]], sh: PackedShapes) -> list[mpz]:
-    """Enc_u(pack(x + r_c)) per patch and block: one multi-exponentiation over the columns."""
-    _check(len(corrections), len(y_masked), "patches of corrections")
-    bound, out = 1 << (sh.input_bits + sh.kappa + 1), []
-    for y, cs in zip(y_masked, corrections):
-        _check(len(y), sh.n_in, "masked inputs")
-        if not all(0 <= v < bound for v in y):
-            raise ValueError("masked input out of range")
-        out += [P.multi_exp(pk_u, col, y) * c % pk_u.nsquare for col, c in zip(columns, cs)]
+def inverted_bias(pk_u: P.PublicKey, enc_bias: Sequence[mpz], sh: PackedShapes) -> list[mpz]:
+    _check(len(enc_bias), sh.blocks, "bias ciphertexts")
+    return [gmpy2.invert(b, pk_u.nsquare) for b in enc_bias]
+
+
+def cloud_corrections(pk_u: P.PublicKey, columns: FixedBases | None, neg_bias: Sequence[mpz],
+                      s: Matrix | None, m: Matrix, sh: PackedShapes,
+                      noise_u: P.NoiseSource | None = None) -> list[mpz]:
+    """E[p][k] = Enc_u(pack(W s_p - b + m_p)), flat; s None for layer 1 (no input mask)."""
+    n2 = pk_u.nsquare
+    fresh = P.encrypt(pk_u, [v for row in m for v in pack_blocks(row, sh.slot_bits, sh.slots)],
+                      noise_u)
+    if s is None:
+        prods = [[mpz(1)] * sh.blocks for _ in m]
+    else:
+        _check(len(s), len(m), "patches of input masks")
+        for row in s:
+            _check(len(row), sh.n_in, "input mask entries")
+        prods = columns.products(s)
+    out = []
+    for p, row in enumerate(prods):
+        out += [c * f % n2 * nb % n2 for c, f, nb in
+                zip(row, fresh[p * sh.blocks:(p + 1) * sh.blocks], neg_bias)]
     return out
 
 
-def user_decode(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedShapes, signed: bool
-                ) -> Matrix:
-    """x' = x + r_c per patch (non-negative slots), or the signed output q."""
-    if len(cts) % sh.blocks:
-        raise ValueError(f"{len(cts)} ciphertexts are not whole patches of {sh.blocks} blocks")
-    plain, n = P.decrypt(sk_u, cts), sk_u.public.n
-    return [unpack_blocks(plain[i:i + sh.blocks], sh.slot_bits, sh.slots, sh.n_out,
-                          n if signed else None)
+def user_corrections(sk_u: P.PrivateKey, pk_c: P.PublicKey, E: Sequence[mpz], r_c: Matrix,
+                     sh: PackedShapes, noise_c: P.NoiseSource | None = None,
+                     workers: int = 1) -> list[mpz]:
+    """F[p][k] = fresh Enc_c(pack(r_c,p) - A_pk), flat, with A = pack(W s - b + m)."""
+    _check(len(E), len(r_c) * sh.blocks, "correction ciphertexts")
+    A = pool.decrypt(sk_u, E, workers)
+    limit = 1 << (sh.slot_bits * (sh.slots - 1) + sh.correction_bits)
+    if any(a >= limit for a in A):
+        raise ValueError("a correction does not fit its packed slots")
+    plain = [v for row in r_c for v in pack_blocks(row, sh.slot_bits, sh.slots)]
+    return P.encrypt(pk_c, [(r - a) % pk_c.n for r, a in zip(plain, A)], noise_c)
+
+
+# -- online, per patch ------------------------------------------------------------------------
+def user_products(pk_c: P.PublicKey, Q: FixedBases, exponents: Matrix, F: Sequence[mpz],
+                  sh: PackedShapes) -> list[mpz]:
+    """D[p][k] = prod_j Q_kj^(e_pj) * F_pk = Enc_c(pack(W y + b + r_c - m)), flat."""
+    _check(len(F), len(exponents) * sh.blocks, "prepared corrections")
+    bound = sh.exponent_bound
+    for e in exponents:
+        _check(len(e), sh.n_in, "layer inputs")
+        if not all(-bound < v < bound for v in e):
+            raise ValueError("layer input out of range")
+    n2, out = pk_c.nsquare, []
+    for p, row in enumerate(Q.products(exponents)):
+        out += [d * f % n2 for d, f in zip(row, F[p * sh.blocks:(p + 1) * sh.blocks])]
+    return out
+
+
+def cloud_decode(sk_c: P.PrivateKey, D: Sequence[mpz], m: Matrix, sh: PackedShapes,
+                 workers: int = 1) -> Matrix:
+    """x + r_c per patch: decrypt, add back pack(m) (mod n), unpack non-negative slots."""
+    _check(len(D), len(m) * sh.blocks, "products")
+    plain, n = pool.decrypt(sk_c, D, workers), sk_c.public.n
+    masks = [v for row in m for v in pack_blocks(row, sh.slot_bits, sh.slots)]
+    return [unpack_blocks([(a + b) % n for a, b in zip(plain[i:i + sh.blocks],
+                                                        masks[i:i + sh.blocks])],
+                          sh.slot_bits, sh.slots, sh.n_out)
             for i in range(0, len(plain), sh.blocks)]
+
+
+def user_output(masked: Matrix, r_c: Matrix, sh: PackedShapes) -> Matrix:
+    """q = (q + r_c) - r_c for the output layer, with the range the slots guarantee."""
+    _check(len(masked), len(r_c), "output patches")
+    bound = 1 << (sh.acc_bits + sh.kappa + 1)
+    out = []
+    for vs, rs in zip(masked, r_c):
+        _check(len(vs), sh.n_out, "outputs")
+        if not all(0 <= v < bound for v in vs):
+            raise ValueError("masked output out of range")
+        out.append([v - r for v, r in zip(vs, rs)])
+    return out

@@ -1,21 +1,22 @@
-"""The `packed` lowering end to end: owner, user and cloud (PROTOCOL.md, lowering 2).
+"""The `packed` lowering end to end: owner, user and cloud (docs/protocol.md, "packed").
 
-Owner:  per layer, packed columns Enc_u(pack W[:, j]) and Enc_u(pack b) to the cloud.
-Setup (once per model and user; cloud has its own key pair c):
-  C -> U  pk_c; OT base setup (as in the paper lowering)
-  per layer: C -> U  Enc_u(pack(W + R)) rerandomised, Enc_c(pack'(R))
-Per batch of P patches (every message is one frame; counts checked on receipt):
-  offline, per layer:  U -> C  Enc_c(pack'(R r + m)), Enc_u(pack(V r + m))
-                       C       corrections (packed_linear.cloud_offline)
-  online:  U -> C  p' = p + r_1 in the clear
-    per layer:  C -> U  Enc_u(pack(x + r_c)) (fresh factor inside the correction)
-      hidden:   garbled activation with U's pre-chosen r_u = next layer's r; C gets y' = t + r_u
-      last:     U decodes q from signed slots
+Owner: per layer, packed columns Enc_u(pack W[:, j]) and Enc_u(pack b) to the cloud.
+Provisioning (once per model and user; the cloud has its own key pair c):
+  C -> U  pk_c;  per layer: Enc_u(pack(W + R)) rerandomised, Enc_c(pack(-R))
+Session: OT base setup (U is the OT-extension receiver: the cloud garbles).
+Offline, per batch of P patches (no image needed; every message is one frame):
+  U -> C  P
+  C -> U  per layer: E = Enc_u(pack(W s - b + m))   (packed_linear.cloud_corrections)
+  per activation: garbling prepared (OT for U's r_c, tables, labels of C's r_u = s)
+Online, per batch:
+  per layer:  U -> C  D = Enc_c(pack(W y + b + r_c - m))   (y + s, or the patch for layer 1)
+    hidden:   C -> U  labels of x + r_c; U evaluates y' = t(x) + s: the next layer's input
+    last:     C -> U  q + r_c in the clear; U removes r_c
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from gmpy2 import mpz
@@ -23,14 +24,16 @@ from gmpy2 import mpz
 from veil.backends.yao import packed_linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import Channel, Kind, ProtocolError
-from veil.backends.yao.garbled_activation import ActivationEvaluator, ActivationGarbler
+from veil.backends.yao.garbled_activation import (ActivationEvaluator, ActivationGarbler,
+                                                  EvaluatorBatch, GarbledBatch)
 from veil.backends.yao.messages import pack_ints, unpack_ints
+from veil.backends.yao.multiexp_pool import FixedBases
 from veil.backends.yao.ot_extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot_messages import BaseOTStart
 from veil.backends.yao.packed_shapes import PackedShapes
 from veil.compiler.program import Program
 
-MAX_PATCHES = 1 << 16          # per batch; bounds every message the cloud accepts
+MAX_PATCHES = 64               # per batch: bounds every message and the garbled tables held
 
 
 def _send_cts(ch: Channel, pk: P.PublicKey, cts: Sequence[mpz]) -> None:
@@ -45,11 +48,17 @@ def _recv_cts(ch: Channel, pk: P.PublicKey, count: int) -> list[mpz]:
     return cts
 
 
+def _split(flat: Sequence[int], width: int) -> list[list[int]]:
+    return [list(flat[i:i + width]) for i in range(0, len(flat), width)]
+
+
 def program_shapes(program: Program, user_bits: int, cloud_bits: int) -> list[PackedShapes]:
-    """Per layer; checks that each activation's output feeds the next layer's input mask."""
+    """Per layer; checks the keys fit the slot layout and each activation feeds the next."""
     if user_bits != program.security.modulus_bits:     # the slot layout was fixed for it
         raise ValueError("the user's key size differs from the program's security settings")
-    shapes = [PackedShapes.of(st.layer, program.security, cloud_bits) for st in program.dense]
+    if cloud_bits < user_bits:
+        raise ValueError("the cloud's key is shorter than the user's: slots would not fit")
+    shapes = [PackedShapes.of(st.layer, program.security) for st in program.dense]
     for st in program.dense:
         act = program.activation(st.layer.index)
         nxt = st.layer.index          # 1-based index of the next dense stage = list position
@@ -87,92 +96,149 @@ def receive_packed_model(ch: Channel, program: Program, pk_u: P.PublicKey) -> Pa
     return PackedModel(tuple(cols), tuple(biases))
 
 
-class PackedUser:
-    def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes):
-        self.program, self.pk, self.sk = program, pk, sk
-        self.noise = P.CrtNoise(sk)
-        self.ot = OTExtSender(session_id)
-        self.garbler = ActivationGarbler(self.ot, program.security.kappa)
-        self.V: list[L.Matrix] = []
-        self.enc_R: list[list[mpz]] = []
+@dataclass
+class UserBatch:
+    """The user's offline state for one batch: per layer F and r_c; per activation E-side GC."""
+    patches: int
+    F: list[list[mpz]] = field(default_factory=list)
+    r_c: list[list[list[int]]] = field(default_factory=list)
+    gc: list[EvaluatorBatch] = field(default_factory=list)
 
-    def setup(self, ch: Channel) -> None:
+
+@dataclass
+class CloudBatch:
+    """The cloud's offline state for one batch: per layer m; per activation its garbling."""
+    patches: int
+    m: list[list[list[int]]] = field(default_factory=list)
+    gc: list[GarbledBatch] = field(default_factory=list)
+
+
+class PackedUser:
+    def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes,
+                 workers: int = 1):
+        self.program, self.pk, self.sk, self.workers = program, pk, sk, workers
+        self.ot = OTExtReceiver(session_id)
+        self.evaluator = ActivationEvaluator(self.ot, program.security.kappa)
+        self.Q: list[FixedBases] = []
+
+    def provision(self, ch: Channel) -> None:
+        """Once per model and user: V = W + R, then Q = Enc_c(pack W) per layer."""
         self.pk_c = P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=4096))
         self.shapes = program_shapes(self.program, self.pk.bits, self.pk_c.bits)
-        start = BaseOTStart.from_bytes(ch.recv(Kind.OT, max_payload=1 << 20))
-        ch.send(Kind.OT, self.ot.setup(start).to_bytes())
+        self.noise_c = P.ShortExpNoise(self.pk_c)
         for sh in self.shapes:
-            self.V.append(L.unmask_columns(self.sk, _recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh))
-            self.enc_R.append(_recv_cts(ch, self.pk_c, sh.wide_blocks * sh.n_in))
+            V = L.unmask_columns(self.sk, _recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh,
+                                 self.workers)
+            neg_R = _recv_cts(ch, self.pk_c, sh.blocks * sh.n_in)
+            low = -sh.exponent_bound + 1 if sh.first else 0
+            self.Q.append(FixedBases(L.user_columns(self.pk_c, V, neg_R, sh), self.pk_c.nsquare,
+                                     low, sh.exponent_bound, self.workers))
+
+    def open_session(self, ch: Channel) -> None:
+        ch.send(Kind.OT, self.ot.setup().to_bytes())
+        self.ot.finish_setup(ch.recv(Kind.OT, max_payload=1 << 20))
+
+    def setup(self, ch: Channel) -> None:
+        self.provision(ch)
+        self.open_session(ch)
+
+    def prepare(self, ch: Channel, patches: int) -> UserBatch:
+        """The offline phase for the next `patches` patches: needs no image."""
+        if not 0 < patches <= MAX_PATCHES:
+            raise ValueError(f"a batch holds 1 to {MAX_PATCHES} patches, not {patches}")
+        ch.send(Kind.INTEGERS, pack_ints([patches], 2))
+        batch = UserBatch(patches)
+        for sh in self.shapes:
+            E = _recv_cts(ch, self.pk, patches * sh.blocks)
+            r_c = L.draw_accumulator_masks(sh, patches)
+            batch.F.append(L.user_corrections(self.sk, self.pk_c, E, r_c, sh, self.noise_c,
+                                              self.workers))
+            batch.r_c.append(r_c)
+        for st, r_c in zip(self.program.dense, batch.r_c):
+            act = self.program.activation(st.layer.index)
+            if act is not None:
+                batch.gc.append(self.evaluator.prepare(ch, act, [v for row in r_c for v in row]))
+        return batch
+
+    def run_online(self, ch: Channel, batch: UserBatch, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.int64)
+        if len(x) != batch.patches:
+            raise ValueError(f"{len(x)} patches for a batch prepared for {batch.patches}")
+        y = x.tolist()
+        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):
+            _send_cts(ch, self.pk_c, L.user_products(self.pk_c, self.Q[k], y, batch.F[k], sh))
+            if self.program.activation(st.layer.index) is None:
+                bound = 1 << (sh.acc_bits + sh.kappa + 1)
+                flat = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=len(x) * sh.n_out * 16 + 64),
+                                   bound, len(x) * sh.n_out)
+                return np.array(L.user_output(_split(flat, sh.n_out), batch.r_c[k], sh),
+                                dtype=np.int64)
+            y = _split(self.evaluator.finish(ch, batch.gc[k]), sh.n_out)
+        raise AssertionError("unreachable: the last layer returns")
 
     def run_batch(self, ch: Channel, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.int64)
-        n_patches = len(x)
-        masks = [L.draw_input_masks(sh, n_patches) for sh in self.shapes]
-        for sh, V, enc_R, r in zip(self.shapes, self.V, self.enc_R, masks):      # offline
-            wide, narrow = L.user_offline(self.pk_c, self.pk, enc_R, V, r, sh, self.noise)
-            _send_cts(ch, self.pk_c, wide)
-            _send_cts(ch, self.pk, narrow)
-        sh0 = self.shapes[0]
-        bound = 1 << (sh0.input_bits + sh0.kappa + 1)
-        p_masked = [int(v) + m for row, rs in zip(x.tolist(), masks[0]) for v, m in zip(row, rs)]
-        ch.send(Kind.INTEGERS, pack_ints(p_masked, (bound.bit_length() + 7) // 8))
-        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):       # online
-            act = self.program.activation(st.layer.index)
-            cts = _recv_cts(ch, self.pk, n_patches * sh.blocks)
-            out = L.user_decode(self.sk, cts, sh, signed=act is None)
-            if act is None:
-                return np.array(out, dtype=np.int64)
-            r_u = [v for row in masks[k + 1] for v in row]
-            self.garbler.run(ch, act, [v for row in out for v in row], r_u)
-        raise AssertionError("unreachable: the last layer returns")
+        return self.run_online(ch, self.prepare(ch, len(x)), x)
 
 
 class PackedCloud:
     def __init__(self, program: Program, pk: P.PublicKey, model: PackedModel, session_id: bytes,
-                 keypair: tuple[P.PublicKey, P.PrivateKey] | None = None):
-        self.program, self.pk, self.model = program, pk, model
+                 keypair: tuple[P.PublicKey, P.PrivateKey] | None = None, workers: int = 1):
+        self.program, self.pk, self.model, self.workers = program, pk, model, workers
         self.pk_c, self.sk_c = keypair or P.generate_keypair(program.security.modulus_bits)
         self.shapes = program_shapes(program, pk.bits, self.pk_c.bits)
-        self.ot = OTExtReceiver(session_id)
-        self.evaluator = ActivationEvaluator(self.ot, program.security.kappa)
+        self.ot = OTExtSender(session_id)
+        self.garbler = ActivationGarbler(self.ot, program.security.kappa)
+        self.noise_u = P.ShortExpNoise(pk)
+        # the cloud's exponents are its masks s on layers 2..: in [2^in, 2^(in + kappa))
+        self.columns = [FixedBases(c, pk.nsquare, 0, 1 << (sh.input_bits + sh.kappa), workers)
+                        for c, sh in zip(model.columns, self.shapes)]
+        self.neg_bias = [L.inverted_bias(pk, b, sh) for b, sh in zip(model.biases, self.shapes)]
+
+    def provision(self, ch: Channel) -> None:
+        ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(self.pk_c))
+        own = P.ShortExpNoise(self.pk_c)       # fast mode under its own key too
+        for sh, cols in zip(self.shapes, self.model.columns):
+            R = L.draw_weight_masks(sh)          # used here only: what stays is Enc_c(-R)
+            _send_cts(ch, self.pk, L.masked_columns(self.pk, cols, R, sh, self.noise_u))
+            _send_cts(ch, self.pk_c, L.negated_masks(self.pk_c, R, sh, own))
+
+    def open_session(self, ch: Channel) -> None:
+        start = BaseOTStart.from_bytes(ch.recv(Kind.OT, max_payload=1 << 20))
+        ch.send(Kind.OT, self.ot.setup(start).to_bytes())
 
     def setup(self, ch: Channel) -> None:
-        ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(self.pk_c))
-        ch.send(Kind.OT, self.ot.setup().to_bytes())
-        self.ot.finish_setup(ch.recv(Kind.OT, max_payload=1 << 20))
-        own = P.CrtNoise(self.sk_c)
-        for sh, cols in zip(self.shapes, self.model.columns):
-            R = L.draw_weight_masks(sh)          # used once, then only Enc_c(R) matters
-            _send_cts(ch, self.pk, L.masked_columns(self.pk, cols, R, sh))
-            _send_cts(ch, self.pk_c, L.encrypt_wide_masks(self.pk_c, R, sh, own))
+        self.provision(ch)
+        self.open_session(ch)
+
+    def prepare(self, ch: Channel) -> CloudBatch:
+        (patches,) = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=64), 1 << 16, 1)
+        if not 0 < patches <= MAX_PATCHES:
+            raise ProtocolError(f"a batch of {patches} patches (1 to {MAX_PATCHES} allowed)")
+        batch = CloudBatch(patches)
+        s = [None] + [L.draw_input_masks(sh, patches) for sh in self.shapes[1:]]
+        for k, sh in enumerate(self.shapes):
+            m = L.draw_slot_masks(sh, patches)
+            _send_cts(ch, self.pk, L.cloud_corrections(self.pk, self.columns[k], self.neg_bias[k],
+                                                       s[k], m, sh, self.noise_u))
+            batch.m.append(m)
+        for k, st in enumerate(self.program.dense):
+            act = self.program.activation(st.layer.index)
+            if act is not None:
+                r_u = [v for row in s[k + 1] for v in row]
+                batch.gc.append(self.garbler.prepare(ch, act, r_u))
+        return batch
+
+    def serve_online(self, ch: Channel, batch: CloudBatch) -> int:
+        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):
+            D = _recv_cts(ch, self.pk_c, batch.patches * sh.blocks)
+            values = [v for row in L.cloud_decode(self.sk_c, D, batch.m[k], sh, self.workers)
+                      for v in row]
+            if self.program.activation(st.layer.index) is None:
+                width = (sh.acc_bits + sh.kappa + 1 + 7) // 8
+                ch.send(Kind.INTEGERS, pack_ints(values, width))
+                return batch.patches
+            self.garbler.send_inputs(ch, batch.gc[k], values)
+        raise AssertionError("unreachable: the last layer returns")
 
     def serve_batch(self, ch: Channel) -> int:
-        sh0 = self.shapes[0]
-        first = P.loads_ciphertexts(self.pk_c, ch.recv(
-            Kind.CIPHERTEXTS, max_payload=MAX_PATCHES * sh0.wide_blocks * self.pk_c.byte_width * 2 + 256))
-        n_patches = len(first) // sh0.wide_blocks
-        if not first or len(first) % sh0.wide_blocks or n_patches > MAX_PATCHES:
-            raise ProtocolError(f"{len(first)} offline ciphertexts are not a batch of patches")
-        corrections, r_cs = [], []
-        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):      # offline
-            wide = first if k == 0 else _recv_cts(ch, self.pk_c, n_patches * sh.wide_blocks)
-            narrow = _recv_cts(ch, self.pk, n_patches * sh.blocks)
-            last = self.program.activation(st.layer.index) is None
-            r_c = None if last else L.draw_accumulator_masks(sh, n_patches)
-            corrections.append(L.cloud_offline(self.sk_c, self.pk, wide, narrow,
-                                               self.model.biases[k], r_c, sh))
-            r_cs.append(r_c)
-        bound = 1 << (sh0.input_bits + sh0.kappa + 1)
-        flat = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=n_patches * sh0.n_in * 32 + 64),
-                           bound, n_patches * sh0.n_in)
-        y = [flat[p * sh0.n_in:(p + 1) * sh0.n_in] for p in range(n_patches)]
-        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):       # online
-            _send_cts(ch, self.pk, L.cloud_online(self.pk, self.model.columns[k], y,
-                                                  corrections[k], sh))
-            act = self.program.activation(st.layer.index)
-            if act is None:
-                return n_patches
-            y_flat = self.evaluator.run(ch, act, [v for row in r_cs[k] for v in row])
-            y = [y_flat[p * sh.n_out:(p + 1) * sh.n_out] for p in range(n_patches)]
-        raise AssertionError("unreachable: the last layer returns")
+        return self.serve_online(ch, self.prepare(ch))

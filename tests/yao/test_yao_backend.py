@@ -36,7 +36,7 @@ def test_denoise_yao_equals_plaintext(tmp_path):
     a = run("denoise", tmp_path / "n.png", "-o", tmp_path / "y.png", "--model", "tiny",
             "--backend", "yao", "--lowering", "paper", "--key-bits", 768, "--quiet")
     assert a.exit_code == 0, a.output + a.stderr
-    assert "cloud->user" in a.stderr
+    assert "provisioning" in a.stderr and "online" in a.stderr and "down" in a.stderr
     b = run("denoise", tmp_path / "n.png", "-o", tmp_path / "p.png", "--model", "tiny",
             "--backend", "plaintext", "--quiet")
     assert b.exit_code == 0
@@ -76,9 +76,9 @@ def test_a_failing_party_stops_the_other_at_once(monkeypatch):
     from veil.compiler.driver import compile_spec, security_for
 
     def broken(self, ch):
-        ch.recv(__import__("veil.backends.yao.channel", fromlist=["Kind"]).Kind.CIPHERTEXTS)
+        ch.recv(__import__("veil.backends.yao.channel", fromlist=["Kind"]).Kind.INTEGERS)
         raise RuntimeError("cloud broke on purpose")
-    monkeypatch.setattr(PackedCloud, "serve_batch", broken)
+    monkeypatch.setattr(PackedCloud, "prepare", broken)
     program = compile_spec("tiny", "packed", security_for(768))
     backend = get_backend("yao")
     t = time.time()
