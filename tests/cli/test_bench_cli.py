@@ -1,0 +1,54 @@
+"""`veil bench` on tiny with small keys: the report's structure and positive figures (no
+timing thresholds)."""
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from veil.bench_cli import bench
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::veil.backends.yao.paillier_keys.InsecureKeyWarning")
+ARGS = ["--model", "tiny", "--bits", "768", "--patches", "1", "--sample", "4", "--workers", "2"]
+
+
+def invoke(*extra):
+    res = CliRunner().invoke(bench, ARGS + list(extra))
+    assert res.exit_code == 0, res.output + res.stderr + repr(res.exception)
+    return res
+
+
+def test_text_report():
+    res = invoke()
+    out = res.stdout
+    for part in ("== tiny: 3 dense layers, 272 MACs and 16 activations per patch",
+                 "packed lowering, per patch", "provisioning, once per model and user",
+                 "paper lowering on the same layers", "per MAC:", "per activation:",
+                 "per patch:", "whole 512x512 image"):
+        assert part in out
+    rows = [line for line in out.splitlines() if re.match(r"\s+[123]\s+\d+x\d+\s+1/1 \|", line)]
+    assert len(rows) == 3                                  # one row per layer, measured whole
+    for line in rows:
+        cells = line.split("|")[1:4]                       # ms/patch offline, online; us/MAC
+        assert all(float(v) > 0 for c in cells for v in c.split())
+    assert "tens of hours" not in out                      # only for the seed's architecture
+    assert "bench took" in res.stderr
+
+
+def test_json_figures_positive():
+    data = json.loads(invoke("--json").stdout)
+    (m,) = data["models"]
+    assert m["spec"] == "tiny" and [x["n_out"] for x in m["layers"]] == [8, 8, 1]
+    for layer in m["layers"]:
+        assert all(s["seconds"] >= 0 and s["scale"] >= 1 for s in layer["steps"])
+        phases = {s["phase"] for s in layer["steps"]}
+        assert phases == {"provisioning", "offline", "online"}
+        assert layer["paper_product"]["user"] > 0 and layer["paper_product"]["cloud"] > 0
+    s = m["summary"]
+    assert s["macs_per_patch"] == 25 * 8 + 8 * 8 + 8 and s["activations_per_patch"] == 16
+    figures = [*s["per_patch"].values(), *s["us_per_mac"].values(),
+               *s["ms_per_activation"].values(), *s["provisioning"].values(),
+               s["paper"]["per_patch"], *s["ratios"].values(), s["image"]["cpu"]]
+    assert all(v > 0 for v in figures)
+    assert s["image"]["patches"] == 512 * 512                # stride 1, 1x1 output patches

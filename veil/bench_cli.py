@@ -1,0 +1,52 @@
+"""`veil bench`: the secure backend's cost per multiply-accumulate, per activation and per
+patch, for the `packed` lowering next to the `paper` lowering and the seed paper
+(veil/bench.py does the work; this only parses options and prints)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import click
+
+MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("burger",),
+          "tiny": ("tiny",)}
+
+
+@click.command("bench")
+@click.option("--model", type=click.Choice(list(MODELS)), default="all", show_default=True,
+              help="all = compact and burger (the seed paper's architecture, random weights).")
+@click.option("--bits", type=int, default=2048, show_default=True,
+              help="Paillier modulus of both keys (below 2048 only for tests).")
+@click.option("--patches", type=int, default=2, show_default=True,
+              help="Patches per measured batch.")
+@click.option("--sample", type=int, default=32, show_default=True,
+              help="Per layer: columns timed for provisioning, products and activations "
+                   "timed for the paper lowering.")
+@click.option("--blocks", type=int, default=None,
+              help="Blocks of each layer timed for the linear steps (default: the whole layer "
+                   "up to 4096 packed columns, else 2; the rest is extrapolated).")
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
+              help="Workers assumed for the whole-image wall-time estimate.")
+@click.option("--json", "as_json", is_flag=True, help="All figures as JSON.")
+def bench(model, bits, patches, sample, blocks, workers, as_json):
+    """Measure both lowerings layer by layer and report per MAC, activation and patch."""
+    from veil import bench as B
+    start = time.perf_counter()
+    try:
+        if bits < 512 or bits % 2:
+            raise ValueError(f"--bits must be an even number of at least 512, got {bits}")
+        if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
+            raise ValueError("--patches, --sample, --workers and --blocks must be at least 1")
+        keys = B.Keys.generate(bits)
+        results = [B.measure_model(spec, bits, patches, sample, blocks, keys,
+                                   log=lambda line: click.echo(line, err=True))
+                   for spec in MODELS[model]]
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"header": B.header(results[0]),
+                               "models": [B.to_dict(m, workers) for m in results]}, indent=1))
+    else:
+        click.echo(B.report(results, workers), nl=False)
+    click.echo(f"bench took {time.perf_counter() - start:.0f} s", err=True)
