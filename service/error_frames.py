@@ -56,11 +56,12 @@ class _Replay(Channel):
         return self._channel._recv_exact(n)
 
 
-def recv_or_error(channel: Channel, kind: Kind, max_payload: int | None = None) -> bytes:
-    """`channel.recv(kind, max_payload)`, except that an ERROR frame raises `RemoteError`."""
+def recv_any_or_error(channel: Channel, kinds: tuple[Kind, ...],
+                      max_payload: int | None = None) -> tuple[Kind, bytes]:
+    """`channel.recv_any(kinds, max_payload)`, except that an ERROR frame raises RemoteError."""
     header = channel._recv_exact(HEADER.size)
     magic, version, got, length = HEADER.unpack(header)
-    if got == Kind.ERROR and kind != Kind.ERROR and magic == MAGIC and version == VERSION:
+    if got == Kind.ERROR and Kind.ERROR not in kinds and magic == MAGIC and version == VERSION:
         if length > ERROR_LIMIT:
             raise ProtocolError(f"ERROR message of {length} bytes exceeds the limit of "
                                 f"{ERROR_LIMIT}")
@@ -68,17 +69,23 @@ def recv_or_error(channel: Channel, kind: Kind, max_payload: int | None = None) 
         channel.bytes_received += HEADER.size + length
         raise RemoteError(one_line(reason) or "the peer reported an error without a reason")
     replay = _Replay(channel, header)
-    payload = replay.recv(kind, max_payload)
+    out = Channel.recv_any(replay, kinds, max_payload)
     channel.bytes_received += replay.bytes_received
-    return payload
+    return out
+
+
+def recv_or_error(channel: Channel, kind: Kind, max_payload: int | None = None) -> bytes:
+    """`channel.recv(kind, max_payload)`, except that an ERROR frame raises `RemoteError`."""
+    return recv_any_or_error(channel, (kind,), max_payload)[1]
 
 
 class ServiceChannel(SocketChannel):
     """A SocketChannel whose receives surface the peer's ERROR frames as `RemoteError` and
     whose transport failures (reset, broken pipe, TLS alerts) are `ProtocolError`s."""
 
-    def recv(self, expected: Kind, max_payload: int | None = None) -> bytes:
-        return recv_or_error(self, expected, max_payload)
+    def recv_any(self, expected: tuple[Kind, ...], max_payload: int | None = None
+                 ) -> tuple[Kind, bytes]:
+        return recv_any_or_error(self, expected, max_payload)
 
     def _recv_exact(self, n: int) -> bytes:
         try:

@@ -8,26 +8,7 @@ from pathlib import Path
 
 import click
 
-from veil.compiler.errors import SpecError
-
-
-class UserError(Exception):
-    """A one-line message for the user."""
-
-
-def _one_line_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from veil.models.images import ImageError
-        try:
-            return fn(*args, **kwargs)
-        except SpecError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        except (UserError, ImageError, FileNotFoundError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-    return wrapper
+from veil.cli_errors import UserError, _one_line_errors  # noqa: F401  (UserError: re-exported)
 
 
 def _write_text(path: str | None, text: str) -> None:
@@ -183,9 +164,11 @@ def train(spec, output, steps, batch, seed):
     click.echo(f"weights written to {path}", err=True)
 
 
-from veil.bench_cli import bench  # noqa: E402  (a module of its own: the bench is long)
+from veil.bench_cli import bench  # noqa: E402  (modules of their own, registered here)
+from veil.cli_service import cloud, owner, user  # noqa: E402
 
-main.add_command(bench)
+for _group in (bench, user, owner, cloud):
+    main.add_command(_group)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ class Kind(enum.IntEnum):
     AUTH_CHALLENGE = 12      # service: connection id, nonce, commitment, Enc_u(challenge)
     AUTH_ANSWER = 13         # service: HMAC-SHA256 keyed with the decrypted challenge
     AUTH_OK = 14             # service: the answer was accepted
+    REQUEST = 15             # service: what a connection asks for (JSON: op, version)
+    MANIFEST = 16            # service: a published model's public description (JSON)
 
 
 class Channel:
@@ -73,21 +75,27 @@ class Channel:
         self.bytes_sent += len(frame)
 
     def recv(self, expected: Kind, max_payload: int | None = None) -> bytes:
+        return self.recv_any((expected,), max_payload)[1]
+
+    def recv_any(self, expected: tuple[Kind, ...], max_payload: int | None = None
+                 ) -> tuple[Kind, bytes]:
+        """The next frame, which must be of one of the `expected` kinds."""
         magic, version, kind, length = HEADER.unpack(self._recv_exact(HEADER.size))
         limit = self.max_payload if max_payload is None else min(max_payload, self.max_payload)
         if magic != MAGIC:
             raise ProtocolError("malformed message: bad magic bytes")
         if version != VERSION:
             raise ProtocolError(f"malformed message: protocol version {version}, expected {VERSION}")
-        if kind != expected:
+        if kind not in expected:
             name = Kind(kind).name if kind in Kind._value2member_map_ else f"unknown kind {kind}"
-            raise ProtocolError(f"unexpected message: {name}, expected {expected.name}")
+            want = " or ".join(k.name for k in expected)
+            raise ProtocolError(f"unexpected message: {name}, expected {want}")
         if length > limit:
-            raise ProtocolError(f"{expected.name} message of {length} bytes exceeds the "
+            raise ProtocolError(f"{Kind(kind).name} message of {length} bytes exceeds the "
                                 f"limit of {limit}")
         payload = self._recv_exact(length)
         self.bytes_received += HEADER.size + length
-        return payload
+        return Kind(kind), payload
 
     def close(self) -> None:
         pass

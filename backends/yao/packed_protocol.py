@@ -67,6 +67,20 @@ def program_shapes(program: Program, user_bits: int, cloud_bits: int) -> list[Pa
     return shapes
 
 
+def read_batch_request(payload: bytes) -> int:
+    (patches,) = unpack_ints(payload, 1 << 16, 1)
+    if not 0 < patches <= MAX_PATCHES:
+        raise ProtocolError(f"a batch of {patches} patches (1 to {MAX_PATCHES} allowed)")
+    return patches
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """Per layer: Enc_u(pack(W + R)) and Enc_c(pack(-R)), row-major over [block][input]."""
+    masked: tuple[list[mpz], ...]
+    neg_R: tuple[list[mpz], ...]
+
+
 @dataclass(frozen=True)
 class PackedModel:
     """What the owner uploads: per layer, packed columns [block][input] and packed biases."""
@@ -194,13 +208,25 @@ class PackedCloud:
                         for c, sh in zip(model.columns, self.shapes)]
         self.neg_bias = [L.inverted_bias(pk, b, sh) for b, sh in zip(model.biases, self.shapes)]
 
-    def provision(self, ch: Channel) -> None:
-        ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(self.pk_c))
+    def provisioning(self) -> Provisioning:
+        """Draw R and make what the user receives once per model and user. A networked cloud
+        stores it and resends the same (the user must never see a second W + R)."""
         own = P.ShortExpNoise(self.pk_c)       # fast mode under its own key too
+        masked, neg_R = [], []
         for sh, cols in zip(self.shapes, self.model.columns):
             R = L.draw_weight_masks(sh)          # used here only: what stays is Enc_c(-R)
-            _send_cts(ch, self.pk, L.masked_columns(self.pk, cols, R, sh, self.noise_u))
-            _send_cts(ch, self.pk_c, L.negated_masks(self.pk_c, R, sh, own))
+            masked.append(L.masked_columns(self.pk, cols, R, sh, self.noise_u))
+            neg_R.append(L.negated_masks(self.pk_c, R, sh, own))
+        return Provisioning(tuple(masked), tuple(neg_R))
+
+    def send_provisioning(self, ch: Channel, prov: Provisioning) -> None:
+        ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(self.pk_c))
+        for masked, neg_R in zip(prov.masked, prov.neg_R):
+            _send_cts(ch, self.pk, masked)
+            _send_cts(ch, self.pk_c, neg_R)
+
+    def provision(self, ch: Channel) -> None:
+        self.send_provisioning(ch, self.provisioning())
 
     def open_session(self, ch: Channel) -> None:
         start = BaseOTStart.from_bytes(ch.recv(Kind.OT, max_payload=1 << 20))
@@ -210,10 +236,11 @@ class PackedCloud:
         self.provision(ch)
         self.open_session(ch)
 
-    def prepare(self, ch: Channel) -> CloudBatch:
-        (patches,) = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=64), 1 << 16, 1)
-        if not 0 < patches <= MAX_PATCHES:
-            raise ProtocolError(f"a batch of {patches} patches (1 to {MAX_PATCHES} allowed)")
+    def prepare(self, ch: Channel, patches: int | None = None) -> CloudBatch:
+        """The offline phase of the user's next batch; `patches` when the caller has already
+        read the batch request (see read_batch_request)."""
+        if patches is None:
+            patches = read_batch_request(ch.recv(Kind.INTEGERS, max_payload=64))
         batch = CloudBatch(patches)
         s = [None] + [L.draw_input_masks(sh, patches) for sh in self.shapes[1:]]
         for k, sh in enumerate(self.shapes):

@@ -1,0 +1,159 @@
+"""The cloud's side of the service: what one connection may ask for.
+
+  REQUEST {"op": "publish"}  owner: MANIFEST (public spec, key size, structure digest),
+                             PUBLIC_KEY of the user, the packed model (packed_protocol's
+                             frames); stored as a new version; DONE {"version", "user_id"}
+  REQUEST {"op": "denoise"}  user: authentication (auth.py) for one model published for
+                             them, MANIFEST, provisioning (drawn once per model version and
+                             user, stored, resent identically), OT session, then batches
+                             (INTEGERS: a batch request, each checked against the rate
+                             limit) until DONE.
+Refusals (unknown model, rate limit, a spec that does not compile) are ServiceErrors: the
+server sends their one-line message to the peer and closes that connection only.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from veil.backends.yao import paillier as P
+from veil.backends.yao.channel import Channel, Kind
+from veil.backends.yao.packed_protocol import (PackedCloud, PackedModel, Provisioning,
+                                               read_batch_request, receive_packed_model)
+from veil.backends.yao.packed_shapes import PackedShapes
+from veil.compiler.driver import security_for
+from veil.compiler.errors import SpecError
+from veil.compiler.public import compile_text, structure_digest
+from veil.service.auth import Identity, authenticate_user
+from veil.service.error_frames import ServiceError
+from veil.service.messages import (MANIFEST_FIELDS, check_name, recv_json, send_json,
+                                   user_id as user_id_of)
+from veil.service.ratelimit import RateLimited, RateLimiter
+from veil.service.store import ModelRecord, Store
+
+MAX_MODEL_BYTES = 1 << 32
+
+
+class CloudService:
+    def __init__(self, store: Store, limiter: RateLimiter, workers: int = 1):
+        self.store, self.limiter, self.workers = store, limiter, workers
+        self._programs: dict[tuple, object] = {}
+        self._provision_locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
+        self._lock = threading.Lock()
+
+    def handle(self, ch: Channel, peer) -> None:
+        op = recv_json(ch, Kind.REQUEST, {"op": str})["op"]
+        if op == "publish":
+            self._publish(ch)
+        elif op == "denoise":
+            self._denoise(ch)
+        else:
+            raise ServiceError(f"unknown request {op!r}")
+
+    # -- owner --------------------------------------------------------------------------------
+    def _compile(self, manifest: dict):
+        key = (manifest["spec"], manifest["modulus_bits"])
+        with self._lock:
+            if key in self._programs:
+                return self._programs[key]
+        try:
+            program = compile_text(manifest["spec"], security_for(manifest["modulus_bits"]),
+                                   f"<model {manifest['name']}>")
+        except (SpecError, ValueError) as e:
+            raise ServiceError(f"the published spec does not compile: {e}") from None
+        if structure_digest(program) != manifest["digest"]:
+            raise ServiceError("the published spec does not match its structure digest")
+        with self._lock:
+            self._programs[key] = program
+        return program
+
+    def _publish(self, ch: Channel) -> None:
+        manifest = recv_json(ch, Kind.MANIFEST, MANIFEST_FIELDS)
+        try:
+            check_name(manifest["name"])
+            pk_bytes = ch.recv(Kind.PUBLIC_KEY, max_payload=1 << 16)
+            pk = P.loads_public_key(pk_bytes)
+        except ValueError as e:
+            raise ServiceError(str(e)) from None
+        if pk.bits != manifest["modulus_bits"]:
+            raise ServiceError(f"the user's key has {pk.bits} bits, the manifest says "
+                               f"{manifest['modulus_bits']}")
+        program = self._compile(manifest)
+        largest = max(st.packed.ciphertexts
+                      for st in program.dense) * 2 * pk.byte_width + 1024
+        ch.max_payload = min(max(ch.max_payload, largest), MAX_MODEL_BYTES)
+        model = receive_packed_model(ch, program, pk)
+        blobs = {}
+        for k, (cols, bias) in enumerate(zip(model.columns, model.biases)):
+            blobs[f"columns{k}"] = P.dumps_ciphertexts(pk, [c for row in cols for c in row])
+            blobs[f"bias{k}"] = P.dumps_ciphertexts(pk, bias)
+        uid = user_id_of(pk)
+        if self.store.user(uid) is None:
+            self.store.register_user(f"user-{uid[:16]}", P.dumps_public_key(pk))
+        public = {k: manifest[k] for k in MANIFEST_FIELDS}
+        version = self.store.put_model(manifest["name"], uid, public, blobs)
+        send_json(ch, Kind.DONE, {"version": version, "user_id": uid})
+
+    # -- user ---------------------------------------------------------------------------------
+    def _lookup(self, uid: str, model: str) -> P.PublicKey | None:
+        user = self.store.user(uid)
+        if user is None or self.store.get_model(model, uid) is None:
+            return None
+        return P.loads_public_key(user.public_key)
+
+    def _model(self, rec: ModelRecord, program, pk: P.PublicKey) -> PackedModel:
+        cols, biases = [], []
+        for k, st in enumerate(program.dense):
+            sh = PackedShapes.of(st.layer, program.security)
+            flat = P.loads_ciphertexts(pk, self.store.read_blob(rec, f"columns{k}"))
+            cols.append([flat[b * sh.n_in:(b + 1) * sh.n_in] for b in range(sh.blocks)])
+            biases.append(P.loads_ciphertexts(pk, self.store.read_blob(rec, f"bias{k}")))
+        return PackedModel(tuple(cols), tuple(biases))
+
+    def _provisioning(self, rec: ModelRecord, program, pk: P.PublicKey, model: PackedModel,
+                      sid: bytes) -> tuple[PackedCloud, Provisioning]:
+        """Once per model version and user (under a lock: two first sessions must not draw
+        two R); afterwards the stored provisioning, identical, from the store."""
+        key = (rec.name, rec.user_id, rec.version)
+        with self._provision_locks[key]:
+            stored = self.store.get_secret(*key, "cloud_key")
+            if stored is None:
+                cloud = PackedCloud(program, pk, model, sid, workers=self.workers)
+                prov = cloud.provisioning()
+                secrets = {"cloud_key": P.dumps_private_key(cloud.sk_c)}
+                for k, (masked, neg_R) in enumerate(zip(prov.masked, prov.neg_R)):
+                    secrets[f"masked{k}"] = P.dumps_ciphertexts(pk, masked)
+                    secrets[f"neg_R{k}"] = P.dumps_ciphertexts(cloud.pk_c, neg_R)
+                self.store.put_secrets(*key, secrets, provisioned=True)
+                return cloud, prov
+        sk_c = P.loads_private_key(stored)
+        cloud = PackedCloud(program, pk, model, sid, (sk_c.public, sk_c), workers=self.workers)
+        masked = tuple(P.loads_ciphertexts(pk, self.store.get_secret(*key, f"masked{k}"))
+                       for k in range(len(program.dense)))
+        neg_R = tuple(P.loads_ciphertexts(sk_c.public, self.store.get_secret(*key, f"neg_R{k}"))
+                      for k in range(len(program.dense)))
+        return cloud, Provisioning(masked, neg_R)
+
+    def _denoise(self, ch: Channel) -> None:
+        ident: Identity = authenticate_user(ch, self._lookup)
+        rec = self.store.get_model(ident.model, ident.user_id)
+        if rec is None:
+            raise ServiceError(f"no model {ident.model!r} for this user")
+        program = self._compile(rec.manifest)
+        send_json(ch, Kind.MANIFEST, dict(rec.manifest, version=rec.version))
+        model = self._model(rec, program, ident.public_key)
+        cloud, prov = self._provisioning(rec, program, ident.public_key, model,
+                                         ident.connection_id)
+        cloud.send_provisioning(ch, prov)
+        cloud.open_session(ch)
+        while True:
+            kind, payload = ch.recv_any((Kind.INTEGERS, Kind.DONE), max_payload=1024)
+            if kind is Kind.DONE:
+                return
+            patches = read_batch_request(payload)
+            try:
+                self.limiter.reserve(ident.user_id, ident.model, patches)
+            except RateLimited as e:
+                raise ServiceError(str(e)) from None
+            cloud.serve_online(ch, cloud.prepare(ch, patches))
+

@@ -1,0 +1,48 @@
+"""The service's own messages: small JSON objects, parsed with a size limit and checked field
+by field before use (json, never pickle), and the names users and owners choose."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from veil.backends.yao import paillier as P
+from veil.backends.yao.channel import Channel, Kind, ProtocolError
+
+JSON_LIMIT = 1 << 20            # a published spec is a few kilobytes
+FORMAT = 1
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_name(name: str, what: str = "model name") -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"bad {what} {name!r}: use 1-64 letters, digits, '_', '.' or '-'")
+    return name
+
+
+def user_id(pk: P.PublicKey) -> str:
+    """A user is known by the SHA-256 of their public key file's bytes."""
+    return hashlib.sha256(P.dumps_public_key(pk)).hexdigest()
+
+
+def send_json(ch: Channel, kind: Kind, obj: dict) -> None:
+    ch.send(kind, json.dumps(dict(obj, format=FORMAT), sort_keys=True).encode())
+
+
+def recv_json(ch: Channel, kind: Kind, fields: dict[str, type]) -> dict:
+    """A JSON object with at least `fields` of the given types."""
+    payload = ch.recv(kind, max_payload=JSON_LIMIT)
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ProtocolError(f"malformed {kind.name} message: {e}") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise ProtocolError(f"malformed {kind.name} message: not a format-{FORMAT} object")
+    for name, typ in fields.items():
+        if not isinstance(obj.get(name), typ) or isinstance(obj.get(name), bool) and typ is int:
+            raise ProtocolError(f"malformed {kind.name} message: field {name!r} missing or "
+                                f"not {typ.__name__}")
+    return obj
+
+
+MANIFEST_FIELDS = {"name": str, "spec": str, "modulus_bits": int, "digest": str}

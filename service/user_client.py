@@ -1,0 +1,139 @@
+"""`veil user denoise`: denoise an image on a remote cloud, resumably.
+
+The user connects, authenticates with their private key for one model, receives the model's
+public description (compiled here, checked against its structure digest), the provisioning
+and the OT session, then runs the packed protocol batch by batch. Every finished batch goes to
+the journal (journal.py) first, so rerunning the same command after any interruption skips the
+batches already done. The output is written atomically at the end; the journal is removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from veil.backends.base import Backend
+from veil.backends.yao import paillier as P
+from veil.backends.yao.channel import Channel, Kind
+from veil.backends.yao.multiexp_pool import default_workers
+from veil.backends.yao.packed_protocol import PackedUser
+from veil.compiler.driver import security_for
+from veil.compiler.public import compile_text, structure_digest
+from veil.models.denoise import count_patches, denoise_channels
+from veil.models.images import check_output, read_image, write_image
+from veil.models.progress import patch_progress
+from veil.service.auth import prove_identity
+from veil.service.client import connect
+from veil.service.journal import Journal
+from veil.service.messages import MANIFEST_FIELDS, check_name, recv_json, send_json, user_id
+from veil.service.error_frames import ServiceError
+
+BATCH = 16
+MAX_FRAME = 1 << 30
+
+
+class RemoteSession:
+    """One authenticated connection running the packed protocol for one model."""
+
+    def __init__(self, address: str, sk: P.PrivateKey, model: str, tls=None,
+                 workers: int | None = None):
+        self.sk, self.model = sk, check_name(model)
+        self.ch: Channel = connect(address, tls)
+        send_json(self.ch, Kind.REQUEST, {"op": "denoise"})
+        cid = prove_identity(self.ch, sk, user_id(sk.public), model)
+        self.ch.max_payload = MAX_FRAME            # a batch's garbled tables are ~100 MB
+        self.manifest = recv_json(self.ch, Kind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
+        if self.manifest["modulus_bits"] != sk.public.bits:
+            raise ServiceError(f"model {model!r} was published for a {self.manifest['modulus_bits']}"
+                               f"-bit key, this key has {sk.public.bits} bits")
+        self.program = compile_text(self.manifest["spec"],
+                                    security_for(self.manifest["modulus_bits"]), f"<model {model}>")
+        if structure_digest(self.program) != self.manifest["digest"]:
+            raise ServiceError("the cloud's copy of the model does not match its digest")
+        self.user = PackedUser(self.program, sk.public, sk, cid,
+                               default_workers() if workers is None else workers)
+        self.user.provision(self.ch)
+        self.user.open_session(self.ch)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.user.run_online(self.ch, self.user.prepare(self.ch, len(x)), x)
+
+    def close(self) -> None:
+        try:
+            send_json(self.ch, Kind.DONE, {})
+        finally:
+            self.ch.close()
+
+
+class JournaledRemote(Backend):
+    """A backend over a RemoteSession: batch k comes from the journal when it is there."""
+    name = "remote"
+    max_batch = BATCH
+
+    def __init__(self, session: RemoteSession, journal: Journal):
+        self.session, self.journal, self.calls, self.fresh = session, journal, 0, 0
+
+    def run_fixed(self, program, x: np.ndarray) -> np.ndarray:
+        idx, self.calls = self.calls, self.calls + 1
+        out = self.journal.get(idx, x)
+        if out is None:
+            out = self.session.run(x)
+            self.journal.put(idx, x, out)
+            self.fresh += len(x)
+        return out
+
+
+def denoise_remote(noisy: str, output: str, key: str, address: str, model: str, tls=None,
+                   workers: int | None = None, progress: bool = True) -> str:
+    img = read_image(noisy)                      # fail on bad input before any work
+    check_output(output, img.bit_depth, img.channels.shape[0])
+    sk = P.load_private_key(key)
+    t0 = time.perf_counter()
+    session = RemoteSession(address, sk, model, tls, workers)
+    program, manifest = session.program, session.manifest
+    job = {"image": hashlib.sha256(img.channels.tobytes()).hexdigest(), "model": model,
+           "version": manifest["version"], "digest": manifest["digest"],
+           "shape": list(img.channels.shape)}
+    journal = Journal(str(output) + ".veil-journal", job)
+    backend = JournaledRemote(session, journal)
+    total = count_patches(program, img.shape, img.channels.shape[0])
+    try:
+        with patch_progress(total, enabled=progress) as advance:
+            out = denoise_channels(program, backend, img.channels, None, BATCH, advance)
+        session.close()
+    except Exception as e:
+        saved = journal.count()
+        journal.close()
+        session.ch.close()
+        if saved:
+            raise ServiceError(f"{e} ({saved} batches are saved in {journal.path.name}: "
+                               "rerun the same command to resume)") from e
+        raise
+    except BaseException:
+        journal.close()
+        session.ch.close()
+        raise
+    write_image(output, out, img.bit_depth)
+    journal.remove()
+    elapsed = time.perf_counter() - t0
+    resumed = total - backend.fresh
+    h, w = img.shape
+    return (f"denoised {w}x{h} with model {model} (version {manifest['version']}) on "
+            f"{address}: {total} patches in {elapsed:.1f} s"
+            + (f" ({resumed} from an earlier interrupted run)" if resumed else "")
+            + f"; sent {session.ch.bytes_sent / 1e6:.1f} MB, received "
+              f"{session.ch.bytes_received / 1e6:.1f} MB -> {output}")
+
+
+def keygen(path: str, bits: int = 2048) -> tuple[Path, Path]:
+    """USER.key (0600) and USER.pub next to it."""
+    key = Path(path)
+    pub = key.with_suffix(".pub")
+    if key.resolve() == pub.resolve():
+        raise ValueError(f"{path}: the private key needs a name other than *.pub")
+    pk, sk = P.generate_keypair(bits)
+    P.save_private_key(key, sk)
+    P.save_public_key(pub, pk)
+    return key, pub

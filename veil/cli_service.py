@@ -1,0 +1,160 @@
+"""The networked roles: `veil user ...`, `veil owner publish`, `veil cloud ...`.
+
+Same style as the rest of the CLI: arguments are parsed here and the work delegated to
+veil.service; every expected failure is one line on stderr and exit status 1.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+
+import click
+
+from veil.cli_errors import _one_line_errors
+
+DEFAULT_PORT = 7461
+
+
+def _network_errors(fn):
+    """Connection, TLS, store and refusal errors as one line (ValueErrors, which include every
+    protocol error, are _one_line_errors' job)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from veil.service.error_frames import ServiceError
+        from veil.service.store import StoreError
+        try:
+            return fn(*args, **kwargs)
+        except (ServiceError, StoreError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    return _one_line_errors(wrapper)
+
+
+def _tls_client(ca: str | None):
+    if ca is None:
+        return None
+    from veil.service.tls import client_context
+    return client_context(cafile=ca)
+
+
+_cloud_option = click.option("--cloud", "address", default=f"127.0.0.1:{DEFAULT_PORT}",
+                             show_default=True, help="The cloud server, HOST:PORT.")
+_ca_option = click.option("--tls-ca", type=click.Path(dir_okay=False, exists=True),
+                          help="Use TLS and trust this certificate (e.g. the cloud's self-signed one).")
+
+
+@click.group()
+def user():
+    """The user: key pair, and denoising on a cloud."""
+
+
+@user.command("keygen")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Private key file (mode 0600); the public key goes next to it as .pub.")
+@click.option("--bits", type=int, default=2048, show_default=True,
+              help="Paillier modulus (below 2048 only for tests).")
+@_network_errors
+def user_keygen(output, bits):
+    """Make USER.key and USER.pub (give USER.pub to the model owner)."""
+    from veil.service.user_client import keygen
+    from veil.compiler.driver import security_for
+    security_for(bits)                           # the same key-size rules as everywhere
+    key, pub = keygen(output, bits)
+    click.echo(f"wrote {key} (private, 0600) and {pub} (public)", err=True)
+
+
+@user.command("denoise")
+@click.argument("noisy", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--key", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="Your private key (USER.key).")
+@_cloud_option
+@click.option("--model", required=True, help="The model's published name.")
+@_ca_option
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for this side's work.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_network_errors
+def user_denoise(noisy, output, key, address, model, tls_ca, workers, quiet):
+    """Denoise NOISY on the cloud; rerun the same command to resume an interrupted job."""
+    from veil.service.user_client import denoise_remote
+    click.echo(denoise_remote(noisy, output, key, address, model, _tls_client(tls_ca), workers,
+                              progress=not quiet), err=True)
+
+
+@click.group()
+def owner():
+    """The model owner: publish encrypted models."""
+
+
+@owner.command("publish")
+@click.argument("spec")
+@click.option("--user-key", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The user's public key (USER.pub).")
+@_cloud_option
+@click.option("--name", required=True, help="The name the user will ask for.")
+@_ca_option
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_network_errors
+def owner_publish(spec, user_key, address, name, tls_ca, quiet):
+    """Encrypt SPEC's model for one user and upload it (re-publishing replaces it)."""
+    from veil.service.owner_client import publish
+    click.echo(publish(spec, user_key, address, name, _tls_client(tls_ca), not quiet), err=True)
+
+
+@click.group()
+def cloud():
+    """The cloud server."""
+
+
+@cloud.command("serve")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of the store (SQLite metadata, checksummed ciphertext blobs).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback unless you ask otherwise).")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="0 picks a free port (printed).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True))
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True))
+@click.option("--rate-limit", type=click.IntRange(min=0), default=100_000, show_default=True,
+              help="Patches per hour per user and model (0: no limit).")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for the heavy work.")
+@_network_errors
+def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
+    """Serve owners and users until SIGTERM or Ctrl-C."""
+    from veil.backends.yao.multiexp_pool import default_workers
+    from veil.service.cloud_service import CloudService
+    from veil.service.ratelimit import RateLimiter
+    from veil.service.server import Server, run_until_signal
+    from veil.service.store import Store
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    tls = None
+    if tls_cert:
+        from veil.service.tls import server_context
+        tls = server_context(tls_cert, tls_key)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    with Store.open(store_dir) as store:
+        service = CloudService(store, RateLimiter(store, rate_limit or None),
+                               default_workers() if workers is None else workers)
+        server = Server(service.handle, host, port, tls_context=tls)
+        h, p = server.address
+        click.echo(f"listening on {h}:{p}" + (" (TLS)" if tls else ""), err=True)
+        sys.stderr.flush()
+        run_until_signal(server)
+
+
+@cloud.command("tls-cert")
+@click.option("--cert", required=True, type=click.Path(dir_okay=False))
+@click.option("--key", required=True, type=click.Path(dir_okay=False))
+@click.option("--hostname", default="localhost", show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True)
+@_network_errors
+def cloud_tls_cert(cert, key, hostname, days):
+    """Make a self-signed certificate and key (0600) for `cloud serve --tls-cert/--tls-key`."""
+    from veil.service.tls import make_self_signed
+    make_self_signed(cert, key, hostname, days)
+    click.echo(f"wrote {cert} and {key}; give {cert} to clients (--tls-ca)", err=True)
