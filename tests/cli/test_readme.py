@@ -33,20 +33,26 @@ def test_setup_commands():
     assert (ROOT / ".ci" / "run").read_text().count("pip install -e '.[test]' && pytest -q") == 1
 
 
-@pytest.mark.parametrize("command", readme_commands())
-def test_readme_command(command, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "models").symlink_to(ROOT / "models")
+def _args(command: str) -> list[str]:
+    """The command's arguments, with the test's shortcuts (fewer steps, 768-bit keys)."""
     args = shlex.split(command)[1:]
     if args[0] == "train":
         args[args.index("--steps") + 1] = "40"
     if "yao" in command and "--key-bits" not in args:
         args += ["--key-bits", "768"]
+    return args
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_command(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").symlink_to(ROOT / "models")
+    args = _args(command)
     if args[0] == "psnr" and not Path(args[2]).exists():
         # The denoise line before it makes this file; run it first in this scratch folder.
         for prior in readme_commands():
             if prior.startswith("veil noise") or (prior.startswith("veil denoise") and args[2] in prior):
-                assert CliRunner().invoke(main, shlex.split(prior)[1:]).exit_code == 0
+                assert CliRunner().invoke(main, _args(prior)).exit_code == 0
     if args[0] == "denoise" and not Path(args[1]).exists():
         noise = next(c for c in readme_commands() if c.startswith("veil noise"))
         assert CliRunner().invoke(main, shlex.split(noise)[1:]).exit_code == 0
