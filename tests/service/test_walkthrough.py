@@ -210,3 +210,18 @@ def test_tls_walkthrough(world):
         assert plain.returncode == 1 and "TLS" in plain.stderr
     finally:
         cloud.kill()
+
+
+def test_two_users_at_once(world):
+    tmp, cloud = world
+    publish(tmp, cloud, "alice", "tiny-a")
+    publish(tmp, cloud, "bob", "tiny-b")
+    clients = [subprocess.Popen(
+        [sys.executable, "-m", "veil.cli", "user", "denoise", tmp / "large.png", "-o",
+         tmp / f"{user}.png", "--key", tmp / f"{user}.key", "--cloud", cloud.address,
+         "--model", model, "--quiet"], env=ENV, stderr=subprocess.PIPE, text=True)
+        for user, model in (("alice", "tiny-a"), ("bob", "tiny-b"))]
+    for c in clients:
+        assert c.wait(180) == 0, c.stderr.read()
+    assert same_as_plaintext(tmp, "large.png", "alice.png")
+    assert (tmp / "bob.png").read_bytes() == (tmp / "alice.png").read_bytes()
