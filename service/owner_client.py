@@ -39,7 +39,7 @@ def publish(spec: str, user_pub: str, address: str, name: str, tls=None,
         ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(pk))
         with tqdm(total=total, unit="ct", desc="encrypting", disable=not progress) as bar:
             for st, sh in zip(program.dense, shapes):
-                plain = L._columns(st.layer.weights.tolist(), sh)
+                plain = L.pack_columns(st.layer.weights.tolist(), sh)
                 flat = []
                 for row in plain:
                     for i in range(0, len(row), CHUNK):

@@ -41,7 +41,7 @@ from veil.compiler.model import Layer
 Matrix = list[list[int]]            # rows of Python integers (beyond int64 once masked)
 
 
-def _columns(M: Sequence[Sequence[int]], sh: PackedShapes) -> Matrix:
+def pack_columns(M: Sequence[Sequence[int]], sh: PackedShapes) -> Matrix:
     """[k][j] = pack of column j over block k."""
     cols = [pack_blocks([row[j] for row in M], sh.slot_bits, sh.slots) for j in range(len(M[0]))]
     return [list(per_block) for per_block in zip(*cols)]
@@ -66,7 +66,7 @@ def _rows(cts: Sequence[mpz], sh: PackedShapes, what: str) -> list[list[mpz]]:
 # -- owner ------------------------------------------------------------------------------------
 def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
                     noise: P.NoiseSource | None = None) -> list[list[mpz]]:
-    plain = _columns(layer.weights.tolist(), sh)
+    plain = pack_columns(layer.weights.tolist(), sh)
     return [P.encrypt(pk_u, [m % pk_u.n for m in row], noise) for row in plain]
 
 
@@ -89,7 +89,7 @@ def draw_weight_masks(sh: PackedShapes) -> Matrix:
 def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: PackedShapes,
                    noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_u(pack(W + R)) row-major over [k][j], rerandomised (it goes to the key owner)."""
-    packed_R = _columns(R, sh)
+    packed_R = pack_columns(R, sh)
     sums = [P.add_plain(pk_u, c, r) for cs, rs in zip(columns, packed_R) for c, r in zip(cs, rs)]
     return P.rerandomise_all(pk_u, sums, noise)
 
@@ -97,7 +97,7 @@ def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: P
 def negated_masks(pk_c: P.PublicKey, R: Matrix, sh: PackedShapes,
                   noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_c(pack(-R)) row-major over [k][j], under the cloud's own key."""
-    return P.encrypt(pk_c, [-m % pk_c.n for row in _columns(R, sh) for m in row], noise)
+    return P.encrypt(pk_c, [-m % pk_c.n for row in pack_columns(R, sh) for m in row], noise)
 
 
 def unmask_columns(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedShapes,
@@ -117,7 +117,7 @@ def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedS
     _check(len(V), sh.n_out, "rows of V")
     n, n2 = pk_c.n, pk_c.nsquare
     return [[(1 + v % n * n) * c % n2 for v, c in zip(vs, cs)]
-            for vs, cs in zip(_columns(V, sh), _rows(neg_R, sh, "negated mask ciphertexts"))]
+            for vs, cs in zip(pack_columns(V, sh), _rows(neg_R, sh, "negated mask ciphertexts"))]
 
 
 # -- offline, per patch -----------------------------------------------------------------------
