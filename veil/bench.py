@@ -256,10 +256,13 @@ class Keys:
     short_u: P.ShortExpNoise = field(init=False)
     short_c: P.ShortExpNoise = field(init=False)
     crt_c: P.CrtNoise = field(init=False)
+    fresh_u: P.FreshNoise = field(init=False)    # fresh factors sent to the key owner
+    fresh_c: P.FreshNoise = field(init=False)
 
     def __post_init__(self) -> None:
         self.short_u, self.short_c = P.ShortExpNoise(self.pk_u), P.ShortExpNoise(self.pk_c)
         self.crt_c = P.CrtNoise(self.sk_c)
+        self.fresh_u, self.fresh_c = P.FreshNoise(self.pk_u), P.FreshNoise(self.pk_c)
 
     @classmethod
     def generate(cls, bits: int) -> "Keys":
@@ -297,7 +300,7 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, s
                                           k.short_u))
     add("provisioning", "owner", "linear", "publish_bias", t, per_block)
     R, t1 = clock(lambda: L.draw_weight_masks(psh))
-    masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.short_u))
+    masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.fresh_u))
     add("provisioning", "cloud", "linear", "draw_weight_masks + masked_columns", t1 + t2, per_col)
     neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.crt_c))
     add("provisioning", "cloud", "linear", "negated_masks", t, per_col)
@@ -340,13 +343,13 @@ def _linear(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, y: np.n
 
     def cloud_offline():
         m = L.draw_slot_masks(ssh, n)
-        return m, L.cloud_corrections(k.pk_u, cloud_columns, neg_bias, s, m, ssh, k.short_u)
+        return m, L.cloud_corrections(k.pk_u, cloud_columns, neg_bias, s, m, ssh, k.fresh_u)
     (m, E), t = clock(cloud_offline)
     add("offline", "cloud", "linear", "draw_slot_masks + cloud_corrections", t / n, scale)
 
     def user_offline():
         r_c = L.draw_accumulator_masks(ssh, n)
-        return r_c, L.user_corrections(k.sk_u, k.pk_c, E, r_c, ssh, k.short_c)
+        return r_c, L.user_corrections(k.sk_u, k.pk_c, E, r_c, ssh, k.fresh_c)
     (r_c, F), t = clock(user_offline)
     add("offline", "user", "linear", "draw_accumulator_masks + user_corrections", t / n, scale)
     exps = y.tolist() if s is None else [[a + b for a, b in zip(ys, ss)]

@@ -106,3 +106,28 @@ class FixedBases:
         futures = [_pool(self.workers).submit(_run_rows, *args, part)
                    for part in _split(rows, self.workers)]
         return [r for f in futures for r in f.result()]
+
+
+def _fresh_factors(pk, count: int) -> list[mpz]:
+    from veil.backends.yao.paillier_noise import FreshNoise
+    return FreshNoise(pk).take(count)
+
+
+class PooledFreshNoise:
+    """FreshNoise (r^n for r uniform in Z*_n: a full exponentiation each) made on the pool.
+
+    Every fresh factor on a ciphertext that goes to the *key owner* must be this, not the
+    short-exponent mode: the key owner recovers a ciphertext's randomness, and a factor h^s
+    from one cyclic subgroup leaves its small-prime characters (mod l | p - 1) on a line, so
+    they would show a linear function of the exponents (the other party's inputs) mod l
+    (tests/yao/test_packed_security.py attacks exactly this)."""
+
+    def __init__(self, pk, workers: int = 1):
+        self.pk, self.workers = pk, max(1, workers)
+
+    def take(self, count: int) -> list[mpz]:
+        if self.workers == 1 or count < 2:
+            return _fresh_factors(self.pk, count)
+        parts = _split(list(range(count)), self.workers)
+        futures = [_pool(self.workers).submit(_fresh_factors, self.pk, len(p)) for p in parts]
+        return [f for fut in futures for f in fut.result()]

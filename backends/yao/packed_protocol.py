@@ -27,7 +27,7 @@ from veil.backends.yao.channel import Channel, Kind, ProtocolError
 from veil.backends.yao.garbled_activation import (ActivationEvaluator, ActivationGarbler,
                                                   EvaluatorBatch, GarbledBatch)
 from veil.backends.yao.messages import pack_ints, unpack_ints
-from veil.backends.yao.multiexp_pool import FixedBases
+from veil.backends.yao.multiexp_pool import FixedBases, PooledFreshNoise
 from veil.backends.yao.ot_extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot_messages import BaseOTStart
 from veil.backends.yao.packed_shapes import PackedShapes
@@ -139,7 +139,7 @@ class PackedUser:
         """Once per model and user: V = W + R, then Q = Enc_c(pack W) per layer."""
         self.pk_c = P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=4096))
         self.shapes = program_shapes(self.program, self.pk.bits, self.pk_c.bits)
-        self.noise_c = P.ShortExpNoise(self.pk_c)
+        self.noise_c = PooledFreshNoise(self.pk_c, self.workers)   # uniform: see its class
         for sh in self.shapes:
             V = L.unmask_columns(self.sk, _recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh,
                                  self.workers)
@@ -202,7 +202,7 @@ class PackedCloud:
         self.shapes = program_shapes(program, pk.bits, self.pk_c.bits)
         self.ot = OTExtSender(session_id)
         self.garbler = ActivationGarbler(self.ot, program.security.kappa)
-        self.noise_u = P.ShortExpNoise(pk)
+        self.noise_u = PooledFreshNoise(pk, workers)     # uniform: see its class
         # the cloud's exponents are its masks s on layers 2..: in [2^in, 2^(in + kappa))
         self.columns = [FixedBases(c, pk.nsquare, 0, 1 << (sh.input_bits + sh.kappa), workers)
                         for c, sh in zip(model.columns, self.shapes)]
@@ -241,6 +241,8 @@ class PackedCloud:
         read the batch request (see read_batch_request)."""
         if patches is None:
             patches = read_batch_request(ch.recv(Kind.INTEGERS, max_payload=64))
+        elif not 0 < patches <= MAX_PATCHES:
+            raise ProtocolError(f"a batch of {patches} patches (1 to {MAX_PATCHES} allowed)")
         batch = CloudBatch(patches)
         s = [None] + [L.draw_input_masks(sh, patches) for sh in self.shapes[1:]]
         for k, sh in enumerate(self.shapes):
