@@ -1,4 +1,4 @@
-"""Every `veil` command in the README, run as written (in a scratch folder; the long training
+"""Every `veil` command in the README's untagged code blocks, run as written (in a scratch folder; the long training
 run with fewer steps, the secure commands with 768-bit test keys instead of 2048), and the
 README's two set-up lines checked for their shape."""
 import re
@@ -14,9 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 
+def _blocks() -> list[str]:
+    """Untagged code blocks. Blocks tagged `sh` are the networked walk-through (a server in
+    the background), run by tests/service/test_walkthrough.py instead."""
+    return [body for tag, body in re.findall(r"```(\w*)\n(.*?)```", README, flags=re.S)
+            if not tag]
+
+
 def readme_commands() -> list[str]:
     cmds = []
-    for block in re.findall(r"```\n(.*?)```", README, flags=re.S):
+    for block in _blocks():
         for line in block.splitlines():
             for part in line.split("#")[0].split("&&"):
                 part = part.strip()
@@ -26,8 +33,7 @@ def readme_commands() -> list[str]:
 
 
 def test_setup_commands():
-    blocks = re.findall(r"```\n(.*?)```", README, flags=re.S)
-    setup = [b.strip() for b in blocks[:2]]
+    setup = [b.strip() for b in _blocks()[:2]]
     assert setup[0].startswith("python3 -m venv .venv") and "pip install -e ." in setup[0]
     assert "pip install -e '.[test]' && pytest -q" in setup[1]
     assert (ROOT / ".ci" / "run").read_text().count("pip install -e '.[test]' && pytest -q") == 1
