@@ -212,10 +212,14 @@ class PackedCloud:
         """Draw R and make what the user receives once per model and user. A networked cloud
         stores it and resends the same (the user must never see a second W + R)."""
         own = P.ShortExpNoise(self.pk_c)       # fast mode under its own key too
+        # The masked columns' randomness is only the owner's noise times this factor: no
+        # exponent the user should not learn ever multiplies it into a ciphertext without a
+        # uniform factor (E has one), so the fast mode is enough here (docs/protocol.md).
+        rerandomise = P.ShortExpNoise(self.pk)
         masked, neg_R = [], []
         for sh, cols in zip(self.shapes, self.model.columns):
             R = L.draw_weight_masks(sh)          # used here only: what stays is Enc_c(-R)
-            masked.append(L.masked_columns(self.pk, cols, R, sh, self.noise_u))
+            masked.append(L.masked_columns(self.pk, cols, R, sh, rerandomise))
             neg_R.append(L.negated_masks(self.pk_c, R, sh, own))
         return Provisioning(tuple(masked), tuple(neg_R))
 
