@@ -300,7 +300,7 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, s
                                           k.short_u))
     add("provisioning", "owner", "linear", "publish_bias", t, per_block)
     R, t1 = clock(lambda: L.draw_weight_masks(psh))
-    masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.fresh_u))
+    masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.short_u))
     add("provisioning", "cloud", "linear", "draw_weight_masks + masked_columns", t1 + t2, per_col)
     neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.crt_c))
     add("provisioning", "cloud", "linear", "negated_masks", t, per_col)
