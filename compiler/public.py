@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 from veil.compiler import ast
 from veil.compiler.check import check, resolve_spec
@@ -53,6 +52,3 @@ def structure_digest(program: Program) -> str:
     s.pop("spec", None)
     return hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()
 
-
-def spec_name(spec: str) -> str:
-    return Path(resolve_spec(spec)).stem

@@ -2,24 +2,21 @@
 
 The owner compiles the spec with its real weights, sends the public description (the spec
 with its weights clause replaced, compiler/public.py, and the structure digest), the user's
-public key, and the packed columns and biases encrypted under that key (the frames
-packed_protocol.receive_packed_model reads), with progress. Re-publishing under the same
+public key, and the packed model encrypted under that key (PackedOwner.publish), with
+progress. Re-publishing under the same
 name for the same user makes a new version atomically (the store's job).
 """
 from __future__ import annotations
 
 from tqdm import tqdm
 
-from veil.backends.yao import packed_linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import Kind
-from veil.backends.yao.packed_shapes import PackedShapes
+from veil.backends.yao.packed_protocol import PackedOwner
 from veil.compiler.driver import compile_spec, security_for
 from veil.compiler.public import public_text, structure_digest
 from veil.service.client import connect
 from veil.service.messages import check_name, recv_json, send_json
-
-CHUNK = 256                     # ciphertexts per progress step
 
 
 def publish(spec: str, user_pub: str, address: str, name: str, tls=None,
@@ -29,26 +26,16 @@ def publish(spec: str, user_pub: str, address: str, name: str, tls=None,
     program = compile_spec(spec, "packed", security_for(pk.bits))
     manifest = {"name": name, "spec": public_text(spec), "modulus_bits": pk.bits,
                 "digest": structure_digest(program)}
-    shapes = [PackedShapes.of(st.layer, program.security) for st in program.dense]
-    total = sum(sh.blocks * (sh.n_in + 1) for sh in shapes)      # columns and biases
+    owner = PackedOwner(program)
     noise = P.ShortExpNoise(pk)
     ch = connect(address, tls)
     try:
         send_json(ch, Kind.REQUEST, {"op": "publish"})
         send_json(ch, Kind.MANIFEST, manifest)
         ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(pk))
-        with tqdm(total=total, unit="ct", desc="encrypting", disable=not progress) as bar:
-            for st, sh in zip(program.dense, shapes):
-                plain = L.pack_columns(st.layer.weights.tolist(), sh)
-                flat = []
-                for row in plain:
-                    for i in range(0, len(row), CHUNK):
-                        flat += P.encrypt(pk, [m % pk.n for m in row[i:i + CHUNK]], noise)
-                        bar.update(len(row[i:i + CHUNK]))
-                ch.send(Kind.CIPHERTEXTS, P.dumps_ciphertexts(pk, flat))
-                bias = L.publish_bias(pk, st.layer, sh, noise)
-                ch.send(Kind.CIPHERTEXTS, P.dumps_ciphertexts(pk, bias))
-                bar.update(len(bias))
+        with tqdm(total=owner.ciphertexts(), unit="ct", desc="encrypting",
+                  disable=not progress) as bar:
+            owner.publish(ch, pk, noise, bar.update)
         done = recv_json(ch, Kind.DONE, {"version": int, "user_id": str})
     finally:
         ch.close()

@@ -2,13 +2,12 @@
 reaches the user as one line on stderr and a non-zero exit status, never a traceback."""
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
-from veil.cli_errors import UserError, _one_line_errors  # noqa: F401  (UserError: re-exported)
+from veil.cli_errors import UserError, one_line_errors  # noqa: F401  (UserError: re-exported)
 
 
 def _write_text(path: str | None, text: str) -> None:
@@ -52,7 +51,7 @@ def main():
               help="Statistical security of the masks (bits).")
 @click.option("--modulus-bits", type=int, default=2048, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
-@_one_line_errors
+@one_line_errors
 def compile_cmd(spec, what, layer, unmasked, as_json, lowering, kappa, modulus_bits, output):
     """Compile SPEC (a .veil file or a built-in model name) and emit stats, IR or a circuit."""
     from veil.compiler.driver import compile_spec
@@ -70,7 +69,7 @@ def compile_cmd(spec, what, layer, unmasked, as_json, lowering, kappa, modulus_b
 @click.option("--sigma", type=float, default=25.0, show_default=True,
               help="Noise standard deviation on the 0..255 scale.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@_one_line_errors
+@one_line_errors
 def noise(clean, output, sigma, seed):
     """Add white Gaussian noise to CLEAN (rounded and clipped, like a saved camera image)."""
     from veil.models.images import read_image, write_image
@@ -98,7 +97,7 @@ def noise(clean, output, sigma, seed):
               help="Processes for the secure backend's multi-exponentiations "
                    "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@_one_line_errors
+@one_line_errors
 def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, quiet):
     """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
     from veil.models.run import denoise_file
@@ -110,7 +109,7 @@ def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, wor
 @main.command()
 @click.argument("reference", type=click.Path(dir_okay=False))
 @click.argument("image", type=click.Path(dir_okay=False))
-@_one_line_errors
+@one_line_errors
 def psnr(reference, image):
     """Peak signal-to-noise ratio of IMAGE against REFERENCE, in dB."""
     from veil.models.images import read_image
@@ -139,7 +138,7 @@ def _shape(img) -> str:
 @click.option("--workers", type=click.IntRange(min=1),
               help="Processes for the secure backend's multi-exponentiations "
                    "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
-@_one_line_errors
+@one_line_errors
 def check(spec, backends, lowering, patches, seed, key_bits, workers):
     """Run random patches through several backends and compare them bit for bit."""
     from veil.models.crosscheck import cross_check
@@ -156,7 +155,7 @@ def check(spec, backends, lowering, patches, seed, key_bits, workers):
 @click.option("--steps", type=int, default=240_000, show_default=True)
 @click.option("--batch", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@_one_line_errors
+@one_line_errors
 def train(spec, output, steps, batch, seed):
     """Train the weights of SPEC on the scikit-image training pictures (sigma 25)."""
     from veil.models.train_cli import train_spec

@@ -14,7 +14,7 @@ class UserError(Exception):
     """A one-line message for the user."""
 
 
-def _one_line_errors(fn):
+def one_line_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from veil.models.images import ImageError

@@ -11,14 +11,14 @@ import sys
 
 import click
 
-from veil.cli_errors import _one_line_errors
+from veil.cli_errors import one_line_errors
 
 DEFAULT_PORT = 7461
 
 
 def _network_errors(fn):
     """Connection, TLS, store and refusal errors as one line (ValueErrors, which include every
-    protocol error, are _one_line_errors' job)."""
+    protocol error, are one_line_errors' job)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from veil.service.error_frames import ServiceError
@@ -30,7 +30,7 @@ def _network_errors(fn):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-    return _one_line_errors(wrapper)
+    return one_line_errors(wrapper)
 
 
 def _tls_client(ca: str | None):

@@ -25,7 +25,7 @@ ciphertext one party sends the other carries a fresh encryption factor.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import gmpy2
 from gmpy2 import mpz
@@ -52,12 +52,6 @@ def _check(count: int, want: int, what: str) -> None:
         raise ValueError(f"expected {want} {what}, got {count}")
 
 
-def _per_patch(flat: Sequence[int], sh: PackedShapes) -> list[list[int]]:
-    if len(flat) % sh.blocks:
-        raise ValueError(f"{len(flat)} ciphertexts are not whole patches of {sh.blocks} blocks")
-    return [list(flat[i:i + sh.blocks]) for i in range(0, len(flat), sh.blocks)]
-
-
 def _rows(cts: Sequence[mpz], sh: PackedShapes, what: str) -> list[list[mpz]]:
     _check(len(cts), sh.blocks * sh.n_in, what)
     return [list(cts[k * sh.n_in:(k + 1) * sh.n_in]) for k in range(sh.blocks)]
@@ -65,9 +59,14 @@ def _rows(cts: Sequence[mpz], sh: PackedShapes, what: str) -> list[list[mpz]]:
 
 # -- owner ------------------------------------------------------------------------------------
 def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
-                    noise: P.NoiseSource | None = None) -> list[list[mpz]]:
-    plain = pack_columns(layer.weights.tolist(), sh)
-    return [P.encrypt(pk_u, [m % pk_u.n for m in row], noise) for row in plain]
+                    noise: P.NoiseSource | None = None,
+                    progress: Callable[[int], None] = lambda n: None) -> list[list[mpz]]:
+    """[k][j] = Enc_u(pack W[block k, j]); `progress(count)` after each block."""
+    out = []
+    for row in pack_columns(layer.weights.tolist(), sh):
+        out.append(P.encrypt(pk_u, [m % pk_u.n for m in row], noise))
+        progress(len(row))
+    return out
 
 
 def publish_bias(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,

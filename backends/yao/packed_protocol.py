@@ -15,7 +15,7 @@ Online, per batch:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,12 +92,20 @@ class PackedOwner:
     def __init__(self, program: Program):
         self.program = program
 
-    def publish(self, ch: Channel, pk_u: P.PublicKey, noise: P.NoiseSource | None = None) -> None:
+    def publish(self, ch: Channel, pk_u: P.PublicKey, noise: P.NoiseSource | None = None,
+                progress: Callable[[int], None] = lambda n: None) -> None:
+        """Per layer, the packed columns then the packed bias; `progress(count)` as
+        ciphertexts are made (ciphertexts() of them in all)."""
         for st in self.program.dense:
             sh = PackedShapes.of(st.layer, self.program.security)
-            cols = L.publish_columns(pk_u, st.layer, sh, noise)
+            cols = L.publish_columns(pk_u, st.layer, sh, noise, progress)
             _send_cts(ch, pk_u, [c for row in cols for c in row])
-            _send_cts(ch, pk_u, L.publish_bias(pk_u, st.layer, sh, noise))
+            bias = L.publish_bias(pk_u, st.layer, sh, noise)
+            _send_cts(ch, pk_u, bias)
+            progress(len(bias))
+
+    def ciphertexts(self) -> int:
+        return sum(st.packed.blocks * (st.layer.n_in + 1) for st in self.program.dense)
 
 
 def receive_packed_model(ch: Channel, program: Program, pk_u: P.PublicKey) -> PackedModel:
