@@ -41,6 +41,7 @@ from veil.backends.yao.multiexp_pool import FixedBases
 from veil.backends.yao.ot_extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot_messages import BaseOTStart
 from veil.backends.yao.packed_shapes import PackedShapes
+from veil.backends.yao.subset_noise import SubsetProductNoise, pool_size
 from veil.backends.yao.paper_linear import cloud_mask, cloud_unmask, user_multiply
 from veil.compiler.driver import compile_spec, security_for
 from veil.compiler.model import Layer
@@ -226,7 +227,7 @@ class ModelCost:
     geometry: tuple[int, int, int]  # input side, output side, stride
     image_patches: int             # per IMAGE_SIDE x IMAGE_SIDE channel
     layers: tuple[LayerCost, ...]
-    base_ot: dict[str, float]      # CPU seconds once per session, per lowering and party
+    base_ot: dict[str, float]      # CPU seconds once per session (base OTs and fresh-factor pools)
     wall_seconds: float            # of this measurement
     load: float                    # 1-minute load average when it started
 
@@ -256,17 +257,26 @@ class Keys:
     short_u: P.ShortExpNoise = field(init=False)
     short_c: P.ShortExpNoise = field(init=False)
     crt_c: P.CrtNoise = field(init=False)
-    fresh_u: P.FreshNoise = field(init=False)    # fresh factors sent to the key owner
-    fresh_c: P.FreshNoise = field(init=False)
+    # uniform factors on what goes to a key owner, as PooledFreshNoise makes them once a job
+    # is long (subset products of a pool); the pools' CPU seconds are a per-session cost
+    fresh_u: SubsetProductNoise = field(init=False)
+    fresh_c: SubsetProductNoise = field(init=False)
+    pool_seconds: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.short_u, self.short_c = P.ShortExpNoise(self.pk_u), P.ShortExpNoise(self.pk_c)
         self.crt_c = P.CrtNoise(self.sk_c)
-        self.fresh_u, self.fresh_c = P.FreshNoise(self.pk_u), P.FreshNoise(self.pk_c)
+        self.fresh_u, t_u = clock(lambda: _subset_noise(self.pk_u))
+        self.fresh_c, t_c = clock(lambda: _subset_noise(self.pk_c))
+        self.pool_seconds = {"cloud": t_u, "user": t_c}      # the cloud's factors are under u
 
     @classmethod
     def generate(cls, bits: int) -> "Keys":
         return cls(*P.generate_keypair(bits), *P.generate_keypair(bits))
+
+
+def _subset_noise(pk: P.PublicKey) -> SubsetProductNoise:
+    return SubsetProductNoise(pk, P.FreshNoise(pk).take(pool_size(pk)))
 
 
 def _sub_layer(layer: Layer, rows: int, cols: int) -> Layer:
@@ -459,7 +469,8 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
     g = program.model.geometry
     geometry = (g.input_size, g.output_size, g.stride)
     base = {"packed_cloud": gs_packed.base_garbler, "packed_user": gs_packed.base_evaluator,
-            "paper_user": gs_paper.base_garbler, "paper_cloud": gs_paper.base_evaluator}
+            "paper_user": gs_paper.base_garbler, "paper_cloud": gs_paper.base_evaluator,
+            "pool_user": keys.pool_seconds["user"], "pool_cloud": keys.pool_seconds["cloud"]}
     return ModelCost(spec, bits, kappa, patches, geometry, image_patches(geometry),
                      tuple(layers), base, time.perf_counter() - start, load)
 
@@ -603,7 +614,9 @@ def report_model(m: ModelCost, workers: int) -> str:
             f"extrapolated to n_in): owner {_t(prov['owner'])}, cloud {_t(prov['cloud'])}, "
             f"user {_t(prov['user'])}",
             f"session, once per user session: base OTs user {_g(m.base_ot['packed_user'])} s, "
-            f"cloud {_g(m.base_ot['packed_cloud'])} s",
+            f"cloud {_g(m.base_ot['packed_cloud'])} s; the pool of uniform factors (made once "
+            f"a job has used as many factors as it holds) user {_g(m.base_ot['pool_user'])} s, "
+            f"cloud {_g(m.base_ot['pool_cloud'])} s",
             "paper lowering on the same layers (unit costs timed on the samples shown; per "
             "patch extrapolated to n_in x n_out products and n_out activations):",
             *_paper_rows(m),
@@ -627,7 +640,7 @@ def report_model(m: ModelCost, workers: int) -> str:
         out.append(f"  the seed paper reports 'tens of hours' per patch of this architecture: "
                    f"taking {SEED_PATCH_HOURS:.0f} h, packed is {_g(r[TENS_OF_HOURS])}x faster")
     out.append(f"whole {IMAGE_SIDE}x{IMAGE_SIDE} image, an estimate from the per-patch figures "
-               f"(provisioning and base OTs apart): {img['patches']:,} patches at stride "
+               f"(provisioning, base OTs and factor pools apart): {img['patches']:,} patches at stride "
                f"{img['stride']} with edge padding; CPU {_t(img['cpu'])} (online "
                f"{_t(img['cpu_online'])}); wall on {workers} workers with perfect parallelism "
                f"{_t(img['wall'])} (online {_t(img['wall_online'])})")

@@ -20,6 +20,7 @@ import multiprocessing
 from gmpy2 import mpz
 
 from veil.backends.yao.fixed_base_tables import BlockPowers
+from veil.backends.yao.subset_noise import SubsetProductNoise, pool_size
 
 _pools: dict[int, ProcessPoolExecutor] = {}
 
@@ -113,21 +114,67 @@ def _fresh_factors(pk, count: int) -> list[mpz]:
     return FreshNoise(pk).take(count)
 
 
+_subsets: dict[str, SubsetProductNoise] = {}     # per worker, like _tables
+
+
+def _subset_factors(key: str, pk, pool, count: int) -> list[mpz] | None:
+    """None when this worker has no tables for `key` yet and `pool` was not sent."""
+    if key not in _subsets:
+        if pool is None:
+            return None
+        while len(_subsets) >= _KEEP_TABLES:
+            del _subsets[next(iter(_subsets))]
+        _subsets[key] = SubsetProductNoise(pk, pool)
+    return _subsets[key].take(count)
+
+
 class PooledFreshNoise:
-    """FreshNoise (r^n for r uniform in Z*_n: a full exponentiation each) made on the pool.
+    """Uniform n-th residues (the law of FreshNoise's r^n) made on the pool.
 
-    Every fresh factor on a ciphertext that goes to the *key owner* must be this, not the
-    short-exponent mode: the key owner recovers a ciphertext's randomness, and a factor h^s
-    from one cyclic subgroup leaves its small-prime characters (mod l | p - 1) on a line, so
-    they would show a linear function of the exponents (the other party's inputs) mod l
-    (tests/yao/test_packed_security.py attacks exactly this)."""
+    Every fresh factor on a ciphertext that goes to the *key owner* must have this law, not
+    the short-exponent mode's: the key owner recovers a ciphertext's randomness, and a factor
+    h^s from one cyclic subgroup leaves its small-prime characters (mod l | p - 1) on a line,
+    so they would show a linear function of the exponents (the other party's inputs) mod l
+    (tests/yao/test_packed_security.py attacks exactly this).
 
-    def __init__(self, pk, workers: int = 1):
+    The first factors are full exponentiations. Once a job has asked for `switch_after`
+    (default: the pool size K) the source draws K of them as a pool and makes every later
+    factor a random subset product of it (subset_noise.py: the same law within 2^-81 each, at
+    about a sixth of the cost), so short jobs do not pay for the pool and long ones pay for
+    it at most twice over (the ski-rental rule)."""
+
+    def __init__(self, pk, workers: int = 1, switch_after: int | None = None):
         self.pk, self.workers = pk, max(1, workers)
+        self.switch_after = pool_size(pk) if switch_after is None else switch_after
+        self.taken = 0
+        self._pool: list[mpz] | None = None
+        self._key = uuid.uuid4().hex
+        self._inline: SubsetProductNoise | None = None
 
     def take(self, count: int) -> list[mpz]:
+        if self._pool is None and self.taken + count > self.switch_after:
+            self._pool = self._fresh(pool_size(self.pk))
+        self.taken += count
+        return self._fresh(count) if self._pool is None else self._subset(count)
+
+    def _fresh(self, count: int) -> list[mpz]:
         if self.workers == 1 or count < 2:
             return _fresh_factors(self.pk, count)
         parts = _split(list(range(count)), self.workers)
         futures = [_pool(self.workers).submit(_fresh_factors, self.pk, len(p)) for p in parts]
         return [f for fut in futures for f in fut.result()]
+
+    def _subset(self, count: int) -> list[mpz]:
+        if self.workers == 1 or count < 2:
+            if self._inline is None:
+                self._inline = SubsetProductNoise(self.pk, self._pool)
+            return self._inline.take(count)
+        sizes = [len(p) for p in _split(list(range(count)), self.workers)]
+        futures = [_pool(self.workers).submit(_subset_factors, self._key, self.pk, None, n)
+                   for n in sizes]
+        parts = [f.result() for f in futures]
+        retries = {i: _pool(self.workers).submit(_subset_factors, self._key, self.pk,
+                                                 self._pool, sizes[i])
+                   for i, got in enumerate(parts) if got is None}   # a worker's first request
+        return [f for i, got in enumerate(parts)
+                for f in (retries[i].result() if i in retries else got)]

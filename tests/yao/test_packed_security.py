@@ -196,6 +196,16 @@ def the_patches(program):
 
 @pytest.fixture(scope="module")
 def run(setting):
+    return recorded_run(setting)
+
+
+@pytest.fixture(scope="module")
+def subset_run(setting):
+    """The same, with every uniform factor a subset product of a pool (what a long job uses)."""
+    return recorded_run(setting, switch_after=0)
+
+
+def recorded_run(setting, switch_after=None):
     program, (pk_u, sk_u), (pk_c, sk_c), model = setting
     x = the_patches(program)
     u_ch, c_ch = recording_pair()
@@ -221,6 +231,8 @@ def run(setting):
             mp.setattr(L, name, spy(name, getattr(L, name)))
         mp.setattr(user.evaluator, "finish", spy("y_masked", user.evaluator.finish))
         both(lambda: user.setup(u_ch), lambda: cloud.setup(c_ch), u_ch, c_ch)
+        if switch_after is not None:
+            user.noise_c.switch_after = cloud.noise_u.switch_after = switch_after
         batches, outs = [], []
         for i in range(BATCHES):
             set_phase(f"prepare{i}")
@@ -252,6 +264,7 @@ def run(setting):
     assert [b["m"] for b in per_batch] == [cb.m for _, cb in batches]
     assert [b["r_c"] for b in per_batch] == [ub.r_c for ub, _ in batches]
     return dict(program=program, layers=layers, shapes=user.shapes, pk_u=pk_u, sk_u=sk_u,
+                subset_pools=(user.noise_c._pool is not None, cloud.noise_u._pool is not None),
                 pk_c=pk_c, sk_c=sk_c, model=model, x=x, outs=outs, user=u_ch, cloud=c_ch,
                 R=cap["setup"]["draw_weight_masks"], batches=per_batch, accs=accs, acts=acts)
 
@@ -280,7 +293,9 @@ def test_masks_come_from_secrets_and_span_exactly_their_range(setting, monkeypat
                 assert got == {want}, f"layer {st.layer.index}: {name} spans the wrong range"
 
 
-def test_result_is_bit_exact(run):
+@pytest.mark.parametrize("which", ["run", "subset_run"])
+def test_result_is_bit_exact(which, request):
+    run = request.getfixturevalue(which)
     want = get_backend("plaintext").run_fixed(run["program"], run["x"])
     assert np.array_equal(want, run["accs"][-1])
     for out in run["outs"]:
@@ -695,7 +710,8 @@ def cubic_log(z: int, prime: int) -> int:
     return {1: 0, omega: 1, omega * omega % prime: 2}[pow(int(z) % prime, e, prime)]
 
 
-def test_products_randomness_is_uniform_to_the_cloud(run):
+@pytest.mark.parametrize("which", ["run", "subset_run"])
+def test_products_randomness_is_uniform_to_the_cloud(which, request):
     """The cloud holds sk_c, so it recovers D's randomness r_D = prod_j rho_kj^(e_j) * r_F and,
     knowing p and q, computes its characters mod small primes l | p - 1 (here l = 3, the
     setting's key has 3 | p - 1 and 3 | q - 1). It knows rho_kj (its own Enc_c(-R)), so for a
@@ -704,7 +720,10 @@ def test_products_randomness_is_uniform_to_the_cloud(run):
     If instead w stays on a line through 0 (the characters of a fixed h, times sigma), the
     cloud reads sum_j e_j chi(rho_kj) mod 3 off every D up to one unknown per session (and
     exactly when h is a cube mod p or q): a linear function of the patch, or of the hidden
-    activations, per block ciphertext."""
+    activations, per block ciphertext. Checked with full exponentiations (short jobs) and with
+    subset products of a pool (long jobs, subset_noise.py)."""
+    run = request.getfixturevalue(which)
+    assert run["subset_pools"] == ((True, True) if which == "subset_run" else (False, False))
     sk = run["sk_c"]
     primes = (int(sk.p), int(sk.q))
     assert all((pr - 1) % 3 == 0 for pr in primes)
