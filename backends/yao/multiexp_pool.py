@@ -114,7 +114,8 @@ def _fresh_factors(pk, count: int) -> list[mpz]:
     return FreshNoise(pk).take(count)
 
 
-_subsets: dict[str, SubsetProductNoise] = {}     # per worker, like _tables
+_subsets: dict[str, SubsetProductNoise] = {}     # per worker, like _tables; 38 MB each
+_KEEP_SUBSETS = 4                        # both parties of two sessions
 
 
 def _subset_factors(key: str, pk, pool, count: int) -> list[mpz] | None:
@@ -122,7 +123,7 @@ def _subset_factors(key: str, pk, pool, count: int) -> list[mpz] | None:
     if key not in _subsets:
         if pool is None:
             return None
-        while len(_subsets) >= _KEEP_TABLES:
+        while len(_subsets) >= _KEEP_SUBSETS:
             del _subsets[next(iter(_subsets))]
         _subsets[key] = SubsetProductNoise(pk, pool)
     return _subsets[key].take(count)
