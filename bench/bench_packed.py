@@ -1,4 +1,5 @@
-"""The `packed` lowering's costs on compact, layer by layer (a thin front end to veil/bench.py).
+"""The `packed` lowering's costs on compact, layer by layer (a thin front end to
+veil/bench_measure.py and veil/bench_report.py).
 
     python bench/bench_packed.py [--model compact] [--bits 2048] [--patches 2] [--sample 32]
 
@@ -14,8 +15,9 @@ import argparse
 import os
 import warnings
 
-from veil import bench as B
 from veil.backends.yao import paillier as P
+from veil.bench_measure import measure_model
+from veil.bench_report import report
 
 
 def main() -> None:
@@ -28,8 +30,8 @@ def main() -> None:
     a = ap.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
-        m = B.measure_model(a.model, a.bits, a.patches, a.sample)
-    print(B.report([m], os.cpu_count() or 1), end="")
+        m = measure_model(a.model, a.bits, a.patches, a.sample)
+    print(report([m], os.cpu_count() or 1), end="")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """`veil bench`: the secure backend's cost per multiply-accumulate, per activation and per
 patch, for the `packed` lowering next to the `paper` lowering and the seed paper
-(veil/bench.py does the work; this only parses options and prints)."""
+(veil/bench_measure.py measures, veil/bench_report.py reports; this only parses options
+and prints)."""
 from __future__ import annotations
 
 import json
@@ -31,22 +32,23 @@ MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("bur
 @click.option("--json", "as_json", is_flag=True, help="All figures as JSON.")
 def bench(model, bits, patches, sample, blocks, workers, as_json):
     """Measure both lowerings layer by layer and report per MAC, activation and patch."""
-    from veil import bench as B
+    from veil.bench_measure import Keys, measure_model
+    from veil.bench_report import header, report, to_dict
     start = time.perf_counter()
     try:
         if bits < 512 or bits % 2:
             raise ValueError(f"--bits must be an even number of at least 512, got {bits}")
         if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
             raise ValueError("--patches, --sample, --workers and --blocks must be at least 1")
-        keys = B.Keys.generate(bits)
-        results = [B.measure_model(spec, bits, patches, sample, blocks, keys,
-                                   log=lambda line: click.echo(line, err=True))
+        keys = Keys.generate(bits)
+        results = [measure_model(spec, bits, patches, sample, blocks, keys,
+                                 log=lambda line: click.echo(line, err=True))
                    for spec in MODELS[model]]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({"header": B.header(results[0]),
-                               "models": [B.to_dict(m, workers) for m in results]}, indent=1))
+        click.echo(json.dumps({"header": header(results[0]),
+                               "models": [to_dict(m, workers) for m in results]}, indent=1))
     else:
-        click.echo(B.report(results, workers), nl=False)
+        click.echo(report(results, workers), nl=False)
     click.echo(f"bench took {time.perf_counter() - start:.0f} s", err=True)
