@@ -136,7 +136,7 @@ class PooledFreshNoise:
     the short-exponent mode's: the key owner recovers a ciphertext's randomness, and a factor
     h^s from one cyclic subgroup leaves its small-prime characters (mod l | p - 1) on a line,
     so they would show a linear function of the exponents (the other party's inputs) mod l
-    (tests/yao/test_packed_security.py attacks exactly this).
+    (tests/yao/packed_security/test_randomness_characters.py attacks exactly this).
 
     The first factors are full exponentiations. Once a job has asked for `switch_after`
     (default: the pool size K) the source draws K of them as a pool and makes every later

@@ -1,7 +1,6 @@
 """The packed lowering end to end on `tiny`: bit-identical with the plaintext reference.
-What each party sees is attacked in test_packed_security.py."""
+What each party sees is attacked in packed_security/."""
 import os
-import threading
 import warnings
 
 import numpy as np
@@ -15,33 +14,7 @@ from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedU
 from veil.compiler.driver import compile_spec
 from veil.compiler.program import SecurityParams
 
-
-def both(user_side, cloud_side, u_ch=None, c_ch=None):
-    """user_side here, cloud_side in a thread; re-raise the cloud's error. A side that fails
-    closes its channel end (given), so the other stops at once instead of timing out."""
-    err: list[BaseException] = []
-
-    def run():
-        try:
-            cloud_side()
-        except BaseException as exc:
-            err.append(exc)
-            if c_ch is not None:
-                c_ch.close()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    try:
-        out = user_side()
-    except BaseException:
-        if u_ch is not None:
-            u_ch.close()
-        raise
-    finally:
-        t.join()
-    if err:
-        raise err[0]
-    return out
+from packed_testkit import both
 
 
 @pytest.fixture(scope="module", params=[512, 1024])
@@ -54,8 +27,8 @@ def session(request):
         pk, sk = P.generate_keypair(bits)
         cloud_keys = P.generate_keypair(bits)
     a, b = InProcessChannel.pair()
-    model = both(lambda: receive_packed_model(b, program, pk),
-                 lambda: PackedOwner(program).publish(a, pk), b, a)
+    model, _ = both(lambda: receive_packed_model(b, program, pk),
+                    lambda: PackedOwner(program).publish(a, pk), b, a)
     sid = os.urandom(16)
     user, cloud = PackedUser(program, pk, sk, sid), PackedCloud(program, pk, model, sid, cloud_keys)
     u_ch, c_ch = InProcessChannel.pair()
@@ -73,7 +46,7 @@ def test_tiny_bit_exact(session):
     for patches in (1, 4):
         x = rng.integers(fmt.min_int, fmt.max_int + 1, size=(patches, n_in))
         x[0, 0], x[-1, -1] = fmt.min_int, fmt.max_int
-        got = both(lambda: user.run_batch(u_ch, x), lambda: cloud.serve_batch(c_ch), u_ch, c_ch)
+        got, _ = both(lambda: user.run_batch(u_ch, x), lambda: cloud.serve_batch(c_ch), u_ch, c_ch)
         want = get_backend("plaintext").run_fixed(program, x)
         assert got.shape == want.shape and (got == want).all()
     assert user.shapes[0].blocks == (2 if program.security.modulus_bits == 512 else 1)

@@ -77,8 +77,9 @@ def test_a_factor_is_the_product_of_the_subset_the_csprng_chose(keys, monkeypatc
 
 
 def test_characters_are_uniform_unlike_the_short_exponent_mode(keys, source):
-    """The attack of test_packed_security.test_products_randomness_is_uniform_to_the_cloud on
-    the factors themselves: 270 draws over Z_3^2 (30 expected per value)."""
+    """The attack of test_products_randomness_is_uniform_to_the_cloud
+    (packed_security/test_randomness_characters.py) on the factors themselves: 270 draws over
+    Z_3^2 (30 expected per value)."""
     _, sk = keys
     seen = characters(sk, source.take(270))
     assert len(seen) == 9 and min(seen.values()) >= 5, seen

@@ -1,0 +1,36 @@
+"""Shared by the packed tests (test_packed_protocol.py, packed_security/): run the two parties.
+
+Imported as a sibling module; tests/yao/conftest.py puts this directory on sys.path for the
+tests in its subdirectories too."""
+import threading
+
+
+def both(user_side, cloud_side, u_ch=None, c_ch=None):
+    """user_side here, cloud_side in a thread; both results, (user's, cloud's); the first error
+    re-raised. A side that fails closes its channel end (given), so the other stops at once
+    instead of timing out."""
+    out, err = {}, []
+
+    def run():
+        try:
+            out["cloud"] = cloud_side()
+        except BaseException as exc:
+            err.append(exc)
+            if c_ch is not None:
+                c_ch.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        user = user_side()
+    except BaseException:
+        if u_ch is not None:
+            u_ch.close()
+        raise
+    finally:
+        t.join(120)
+    if err:
+        raise err[0]
+    if t.is_alive():
+        raise TimeoutError("the cloud side did not finish within 120 s of the user side")
+    return user, out["cloud"]
