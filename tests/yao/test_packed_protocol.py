@@ -14,7 +14,7 @@ from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedU
 from veil.compiler.driver import compile_spec
 from veil.compiler.program import SecurityParams
 
-from packed_testkit import both
+from secure_testkit import both
 
 
 @pytest.fixture(scope="module", params=[512, 1024])

@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pytest
 
-from veil.backends.plaintext import dense_exact
 from veil.backends.yao import garbled_activation, paper_linear
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import InProcessChannel, Kind
@@ -17,6 +16,8 @@ from veil.backends.yao.paper_protocol import PaperCloud, PaperUser, publish_pape
 from veil.compiler.driver import compile_spec
 from veil.compiler.program import SecurityParams
 from veil.models.crosscheck import random_pixel_patches
+
+from secure_testkit import reference_intermediates
 
 KAPPA = 40
 
@@ -92,15 +93,7 @@ def run_protocol(program, pk, sk, model, user_noise=None):
     user.setup(user_ch)
     out = user.run_batch(user_ch, x)
     t.join()
-    # the reference's intermediate values, to recognise leaks
-    accs, acts, y = [], [], x
-    for st in program.dense:
-        acc = dense_exact(st.layer, y)
-        accs.append(acc)
-        act = program.activation(st.layer.index)
-        if act is not None:
-            y = act.table.reference(acc)
-            acts.append(y)
+    accs, acts = reference_intermediates(program, x)
     return dict(program=program, pk=pk, sk=sk, model=model, x=x, out=out, user=user_ch,
                 cloud=cloud_ch, y_masked=seen_y, accs=accs, acts=acts)
 

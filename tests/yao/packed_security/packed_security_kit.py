@@ -7,14 +7,13 @@ import warnings
 
 import pytest
 
-from veil.backends.plaintext import dense_exact
 from veil.backends.yao import packed_linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.channel import HEADER, MAGIC, VERSION, InProcessChannel, Kind
 from veil.backends.yao.packed_protocol import PackedCloud, PackedUser
 from veil.models.crosscheck import random_pixel_patches
 
-from packed_testkit import both   # tests/yao/packed_testkit.py (also used by test_packed_protocol)
+from secure_testkit import both, reference_intermediates   # tests/yao/secure_testkit.py
 
 
 KAPPA = 40
@@ -171,15 +170,7 @@ def recorded_run(setting, switch_after=None):
             assert served == PATCHES
             batches.append((ub, cb))
             outs.append(out)
-    # the reference's intermediate values, to recognise leaks
-    accs, acts, y = [], [], x
-    for st in program.dense:
-        acc = dense_exact(st.layer, y)
-        accs.append(acc)
-        act = program.activation(st.layer.index)
-        if act is not None:
-            y = act.table.reference(acc)
-            acts.append(y)
+    accs, acts = reference_intermediates(program, x)
     layers = [st.layer for st in program.dense]
     per_batch = []
     for i, (ub, cb) in enumerate(batches):

@@ -1,8 +1,11 @@
-"""Shared by the packed tests (test_packed_protocol.py, packed_security/): run the two parties.
+"""Shared by the secure-backend tests (test_packed_protocol.py, packed_security/,
+test_paper_security.py): run the two parties; the reference's intermediate values.
 
 Imported as a sibling module; tests/yao/conftest.py puts this directory on sys.path for the
 tests in its subdirectories too."""
 import threading
+
+from veil.backends.plaintext import dense_exact
 
 
 def both(user_side, cloud_side, u_ch=None, c_ch=None):
@@ -34,3 +37,17 @@ def both(user_side, cloud_side, u_ch=None, c_ch=None):
     if t.is_alive():
         raise TimeoutError("the cloud side did not finish within 120 s of the user side")
     return user, out["cloud"]
+
+
+def reference_intermediates(program, x):
+    """The plaintext reference's accumulators per dense layer and activation outputs, to
+    recognise leaks of them in what a party received."""
+    accs, acts, y = [], [], x
+    for st in program.dense:
+        acc = dense_exact(st.layer, y)
+        accs.append(acc)
+        act = program.activation(st.layer.index)
+        if act is not None:
+            y = act.table.reference(acc)
+            acts.append(y)
+    return accs, acts
