@@ -1,58 +1,17 @@
-"""The cloud store: layout and modes on disk, persistence, atomic replacement under injected
-failures and real crashes, corruption detection, per-user isolation, threads."""
+"""The cloud store: layout and modes on disk, persistence, versions, corruption detection,
+per-user isolation, provisioning state, usage (failures: test_store_failures.py; threads:
+test_store_threads.py)."""
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
-import stat
-import subprocess
-import sys
-import textwrap
-import threading
 
 import pytest
 
-from veil.service import store_schema
 from veil.service.store import Store, StoreConflict, StoreCorrupt, StoreError
 
-KEY_A, KEY_B = b"alice public key", b"bob public key"
-
-
-def _mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _files(directory) -> set[str]:
-    return set(os.listdir(directory / "blobs"))
-
-
-def _expected_files(*blob_sets) -> set[str]:
-    return {f"{_sha(d)}.blob" for blobs in blob_sets for d in blobs.values()}
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "cloud"
-
-
-@pytest.fixture
-def store(path):
-    with Store.open(path) as s:
-        yield s
-
-
-@pytest.fixture
-def alice(store):
-    return store.register_user("alice", KEY_A)
-
-
-V1 = {"w1": b"ciphertexts of layer 1", "w2": b"ciphertexts of layer 2", "b": b"shared bias"}
-V2 = {"w1": b"new layer 1", "w2": b"new layer 2", "b": b"shared bias"}
+from store_testkit import alice, path, store  # noqa: F401  (fixtures)
+from store_testkit import KEY_A, KEY_B, V1, V2, blob_files, expected_files, mode, sha
 
 
 # -- layout, schema, locking ------------------------------------------------------------------
@@ -66,9 +25,9 @@ def test_open_creates_private_layout_even_with_open_umask(path):
             s.put_secret("compact", uid, 1, "R", b"mask")
     finally:
         os.umask(old)
-    assert _mode(path) == 0o700 and _mode(path / "blobs") == 0o700
-    assert _mode(path / "store.sqlite3") == 0o600
-    assert {_mode(f) for f in (path / "blobs").iterdir()} == {0o600}
+    assert mode(path) == 0o700 and mode(path / "blobs") == 0o700
+    assert mode(path / "store.sqlite3") == 0o600
+    assert {mode(f) for f in (path / "blobs").iterdir()} == {0o600}
     db = sqlite3.connect(path / "store.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
@@ -113,7 +72,7 @@ def test_one_open_store_per_folder(path):
 
 def test_users(store):
     uid = store.register_user("alice", KEY_A)
-    assert uid == _sha(KEY_A)
+    assert uid == sha(KEY_A)
     assert store.register_user("alice", KEY_A) == uid     # idempotent
     with pytest.raises(StoreConflict, match="user alice is already registered with a different"):
         store.register_user("alice", KEY_B)
@@ -145,7 +104,7 @@ def test_everything_persists_across_reopen(path):
         assert s.get_secret("compact", uid, 1, "keys") == b"key pair"
         assert s.is_provisioned("compact", uid, 1)
         assert s.usage_since(uid, "compact", 0) == 64
-    assert _files(path) == _expected_files(V1, {"R": b"mask R", "keys": b"key pair"})
+    assert blob_files(path) == expected_files(V1, {"R": b"mask R", "keys": b"key pair"})
 
 
 def test_replace_bumps_version_and_removes_only_unused_files(store, path, alice):
@@ -160,8 +119,8 @@ def test_replace_bumps_version_and_removes_only_unused_files(store, path, alice)
     assert store.get_secret("compact", alice, 1, "R") is None
     assert not store.is_provisioned("compact", alice, 1)
     assert not store.is_provisioned("compact", alice, 2)
-    assert _files(path) == _expected_files(V2)
-    for name in _files(path):
+    assert blob_files(path) == expected_files(V2)
+    for name in blob_files(path):
         assert (path / "blobs" / name).read_bytes() in V2.values()
 
 
@@ -188,13 +147,13 @@ def test_bad_requests_write_nothing(store, path, alice):
         store.put_model("compact", alice, {}, {"w": "text"})
     with pytest.raises(StoreError, match="no model compact for user"):
         store.put_secret("compact", alice, 1, "R", b"x")
-    assert _files(path) == set() and store.get_model("compact", alice) is None
+    assert blob_files(path) == set() and store.get_model("compact", alice) is None
 
 
 def test_read_blob_detects_corruption(store, path, alice):
     store.put_model("compact", alice, {}, V1)
     rec = store.get_model("compact", alice)
-    target = path / "blobs" / f"{_sha(V1['w2'])}.blob"
+    target = path / "blobs" / f"{sha(V1['w2'])}.blob"
     data = bytearray(target.read_bytes())
     data[3] ^= 0x01
     target.write_bytes(bytes(data))
@@ -222,97 +181,6 @@ def test_stale_record_after_replacement(store, alice):
         store.read_blob(old, "w1")
 
 
-# -- injected failures: the old version stays whole, nothing is left behind --------------------
-
-def test_failed_rename_midway_keeps_old_model(store, path, alice, monkeypatch):
-    store.put_model("compact", alice, {"v": 1}, V1)
-    real, calls = os.replace, []
-
-    def flaky(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky)
-    with pytest.raises(OSError, match="No space left"):
-        store.put_model("compact", alice, {"v": 2}, V2)
-    monkeypatch.undo()
-    assert len(calls) == 2
-    rec = store.get_model("compact", alice)
-    assert rec.version == 1 and rec.manifest == {"v": 1}
-    assert {k: store.read_blob(rec, k) for k in rec.blobs} == V1
-    assert _files(path) == _expected_files(V1)            # no temp file, no new blob
-
-
-@pytest.mark.parametrize("what", ["model", "secret"])
-def test_failed_commit_keeps_old_state(store, path, alice, monkeypatch, what):
-    store.put_model("compact", alice, {"v": 1}, V1)
-    store.put_secret("compact", alice, 1, "R", b"mask 1")
-
-    def fail(conn):
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(store_schema, "commit", fail)
-    with pytest.raises(sqlite3.OperationalError):
-        if what == "model":
-            store.put_model("compact", alice, {"v": 2}, V2)
-        else:
-            store.put_secrets("compact", alice, 1, {"R": b"mask 2"}, provisioned=True)
-    monkeypatch.undo()
-    rec = store.get_model("compact", alice)
-    assert rec.version == 1 and store.read_blob(rec, "w1") == V1["w1"]
-    assert store.get_secret("compact", alice, 1, "R") == b"mask 1"
-    assert not store.is_provisioned("compact", alice, 1)
-    assert _files(path) == _expected_files(V1, {"R": b"mask 1"})
-
-
-_CRASH = textwrap.dedent("""
-    import os, sys
-    from veil.service import store_blobs, store_schema
-    from veil.service.store import Store
-    s = Store.open(sys.argv[1])
-    uid = s.register_user("alice", b"alice public key")
-    point = sys.argv[2]
-    if point == "rename":                 # a temp file written, not yet renamed
-        os.replace = lambda src, dst: os._exit(9)
-    elif point == "commit":               # blob files in place, transaction not committed
-        store_schema.commit = lambda conn: os._exit(9)
-    elif point == "cleanup":              # committed, old files not yet deleted
-        store_blobs.BlobDir.remove_unused = lambda *a: os._exit(9)
-    s.put_model("compact", uid, {"v": 2}, {"w1": b"new layer 1", "w2": b"new layer 2"})
-    os._exit(0)
-""")
-
-
-@pytest.mark.parametrize("point,survivor", [("rename", 1), ("commit", 1), ("cleanup", 2)])
-def test_crash_leaves_a_whole_version(path, point, survivor):
-    v1, v2 = {"w1": b"layer 1", "w2": b"layer 2"}, {"w1": b"new layer 1", "w2": b"new layer 2"}
-    with Store.open(path) as s:
-        s.put_model("compact", s.register_user("alice", KEY_A), {"v": 1}, v1)
-    run = subprocess.run([sys.executable, "-c", _CRASH, str(path), point], timeout=60)
-    assert run.returncode == 9                            # it died at the chosen point
-    leftovers = _files(path) - _expected_files(v1, v2)
-    assert all(n.startswith(".tmp-") for n in leftovers)
-    assert bool(leftovers) == (point == "rename")         # the temp file it was writing
-    with Store.open(path) as s:                           # opening sweeps the leftovers
-        rec = s.get_model("compact", _sha(KEY_A))
-        assert rec.version == survivor and rec.manifest == {"v": survivor}
-        expect = v1 if survivor == 1 else v2
-        assert {k: s.read_blob(rec, k) for k in rec.blobs} == expect
-    assert _files(path) == _expected_files(expect)
-
-
-def test_open_sweeps_temp_files_and_unreferenced_blobs(path):
-    with Store.open(path) as s:
-        s.put_model("compact", s.register_user("alice", KEY_A), {}, V1)
-    (path / "blobs" / ".tmp-abandoned").write_bytes(b"half")
-    (path / "blobs" / f"{'0' * 64}.blob").write_bytes(b"orphan")
-    (path / "blobs" / "README").write_text("not ours")
-    Store.open(path).close()
-    assert _files(path) == _expected_files(V1) | {"README"}
-
-
 # -- provisioning state ------------------------------------------------------------------------
 
 def test_secrets_and_provisioning(store, path, alice):
@@ -325,8 +193,8 @@ def test_secrets_and_provisioning(store, path, alice):
     assert store.get_secret("compact", bob, 1, "R") is None
     store.put_secret("compact", alice, 1, "R", b"mask two")      # overwrite drops the old file
     assert store.get_secret("compact", alice, 1, "R") == b"mask two"
-    assert _files(path) == _expected_files({"w": b"x", "R": b"mask two"})
-    assert _mode(path / "blobs" / f"{_sha(b'mask two')}.blob") == 0o600
+    assert blob_files(path) == expected_files({"w": b"x", "R": b"mask two"})
+    assert mode(path / "blobs" / f"{sha(b'mask two')}.blob") == 0o600
     with pytest.raises(StoreConflict, match=r"model compact for user \w+ is at version 1, not 2"):
         store.put_secret("compact", alice, 2, "R", b"x")
     with pytest.raises(StoreConflict, match="at version 1, not 3"):
@@ -336,7 +204,7 @@ def test_secrets_and_provisioning(store, path, alice):
     store.mark_provisioned("compact", alice, 1)                  # idempotent
     assert store.is_provisioned("compact", alice, 1)
     assert not store.is_provisioned("compact", bob, 1)
-    target = path / "blobs" / f"{_sha(b'mask two')}.blob"
+    target = path / "blobs" / f"{sha(b'mask two')}.blob"
     target.write_bytes(b"mask twO")
     with pytest.raises(StoreCorrupt, match="secret 'R' of model compact v1"):
         store.get_secret("compact", alice, 1, "R")
@@ -358,79 +226,3 @@ def test_usage_window(store, alice):
     assert store.usage_since(alice, "compact", 0) == 5
     with pytest.raises(ValueError, match="non-negative integer"):
         store.record_usage(alice, "compact", -1, at=0)
-
-
-# -- threads -----------------------------------------------------------------------------------
-
-def _run_threads(n: int, target) -> None:
-    errors = []
-
-    def wrapped(i):
-        try:
-            target(i)
-        except BaseException as e:                        # reported below, not swallowed
-            errors.append(e)
-
-    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-
-
-def _flip(j: int) -> bytes:
-    return b"XY"[j % 2:j % 2 + 1] * 100
-
-
-def test_concurrent_put_model_and_usage(store, path, alice):
-    # "shared" flips between two contents, so a file one thread is about to commit is often
-    # one another thread's replacement has just left unused: the deletion must not hit it.
-    def work(i):
-        for j in range(10):
-            store.put_model("shared", alice, {"by": i, "round": j}, {"w": _flip(i + j)})
-            store.put_model(f"own{i}", alice, {"round": j}, {"w": f"own {i} {j}".encode()})
-            store.record_usage(alice, "shared", i + 1, at=float(j))
-            rec = store.get_model("shared", alice)
-            try:
-                assert store.read_blob(rec, "w") == _flip(sum(rec.manifest.values()))
-            except StoreConflict:                         # replaced meanwhile: fine
-                pass
-
-    _run_threads(8, work)
-    shared = store.get_model("shared", alice)
-    assert shared.version == 80                           # every replacement counted once
-    assert store.read_blob(shared, "w") == _flip(sum(shared.manifest.values()))
-    for i in range(8):
-        own = store.get_model(f"own{i}", alice)
-        assert own.version == 10 and store.read_blob(own, "w") == f"own {i} 9".encode()
-    assert store.usage_since(alice, "shared", 0) == 10 * sum(range(1, 9))
-    live = [shared] + [store.get_model(f"own{i}", alice) for i in range(8)]
-    assert _files(path) == {f"{r.sha256}.blob" for rec in live for r in rec.blobs.values()}
-
-
-def test_readers_see_whole_versions_while_a_writer_replaces(store, alice):
-    def blobs(v):
-        return {"a": f"a{v}".encode(), "b": f"b{v}".encode() * 1000}
-
-    store.put_model("m", alice, {"v": 1}, blobs(1))
-    done = threading.Event()
-    seen = []
-
-    def work(i):
-        if i == 0:
-            for v in range(2, 30):
-                assert store.put_model("m", alice, {"v": v}, blobs(v)) == v
-            done.set()
-            return
-        while not done.is_set():
-            rec = store.get_model("m", alice)
-            try:
-                got = {k: store.read_blob(rec, k) for k in rec.blobs}
-            except StoreConflict:                         # replaced under us: allowed, retried
-                continue
-            assert got == blobs(rec.manifest["v"])
-            seen.append(rec.version)
-
-    _run_threads(4, work)
-    assert seen and store.get_model("m", alice).version == 29
