@@ -22,11 +22,11 @@ import time
 import cryptography
 import numpy as np
 
-from veil.backends.yao import garble as G
-from veil.backends.yao import gc_plan
-from veil.backends.yao.aes_hash import FixedKeyAES
-from veil.backends.yao.gc_scratch import scratch_for
-from veil.backends.yao.gc_wire import gc_to_bytes
+from veil.backends.yao.gc import garble as G
+from veil.backends.yao.gc import plan as gc_plan
+from veil.backends.yao.gc.hash import FixedKeyAES
+from veil.backends.yao.gc.scratch import scratch_for
+from veil.backends.yao.gc.wire import gc_to_bytes
 from veil.compiler.driver import compile_spec
 
 

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from veil.backends.yao.ot_extension import OTExtReceiver, OTExtSender
-from veil.backends.yao.ot_run import Traffic, correlated_batch, setup_pair
+from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
+from veil.backends.yao.ot.run import Traffic, correlated_batch, setup_pair
 
 
 def load() -> str:

@@ -1,5 +1,5 @@
 """The `packed` lowering's costs on compact, layer by layer (a thin front end to
-veil/bench_measure.py and veil/bench_report.py).
+bench/measure.py and bench/report.py).
 
     python bench/bench_packed.py [--model compact] [--bits 2048] [--patches 2] [--sample 32]
 
@@ -16,8 +16,8 @@ import os
 import warnings
 
 from veil.backends.yao import paillier as P
-from veil.bench_measure import measure_model
-from veil.bench_report import report
+from veil.bench.measure import measure_model
+from veil.bench.report import report
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ import gmpy2
 from veil.backends.yao.paillier import (
     CrtNoise, FreshNoise, NoisePool, ShortExpNoise, decrypt, decrypt_without_crt, encrypt,
     generate_keypair, multi_exp, to_phe)
-from veil.backends.yao.paillier_multiexp import naive_multi_exp_mod, window_bits
-from veil.backends.yao.subset_noise import SubsetProductNoise, pool_size
+from veil.backends.yao.paillier.multiexp import naive_multi_exp_mod, window_bits
+from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_size
 
 
 def best(fn: Callable[[], object], repeat: int, per: int = 1) -> float:

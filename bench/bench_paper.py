@@ -4,7 +4,7 @@
 
 Per encrypted multiplication (Erkin et al., plus the cloud's accumulation), user side and
 cloud side, and per secure tanh* (the activation of compact's layer 2, masked circuit with
-kappa = 40), user side and cloud side: CPU seconds of each party (veil/bench_timing.py: inline steps
+kappa = 40), user side and cloud side: CPU seconds of each party (bench/timing.py: inline steps
 by time.process_time, the activation with both parties as threads by time.thread_time).
 The activation includes the Paillier masking and unmasking around the garbled circuit and
 the OT extension for the cloud's mask bits; the one-off base OTs are reported apart.
@@ -18,7 +18,7 @@ import platform
 import warnings
 
 from veil.backends.yao import paillier as P
-from veil.bench_timing import SEED_MS, gc_session, paper_activation, paper_products
+from veil.bench.timing import SEED_MS, gc_session, paper_activation, paper_products
 from veil.compiler.driver import compile_spec, security_for
 
 

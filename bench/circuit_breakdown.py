@@ -2,7 +2,7 @@
 
     python bench/circuit_breakdown.py [--model compact] [--layer 2] [--kappa 40]
 
-Wraps the builder calls of circuits/piecewise.py to count the ANDs each block creates (raw,
+Wraps the builder calls of compiler/synthesis.py to count the ANDs each block creates (raw,
 before the optimisation passes), then prints the optimised totals for comparison.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from veil.circuits import piecewise
+from veil.compiler import synthesis as piecewise
 from veil.circuits.builder import Builder
 from veil.circuits.passes import optimise
 from veil.compiler.driver import compile_spec

@@ -9,7 +9,7 @@ from __future__ import annotations
 import networkx as nx
 
 from veil.circuits.passes import optimise
-from veil.circuits.piecewise import activation_circuit, masked_activation_circuit
+from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 from veil.compiler.activation_table import ActivationRangeError, ActivationTable
 from veil.compiler.errors import SpecError
 from veil.compiler.model import CheckedModel

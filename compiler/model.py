@@ -8,7 +8,7 @@ import numpy as np
 
 from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
-from veil.models.float_activation import FloatActivation
+from veil.compiler.float_activation import FloatActivation
 
 __all__ = ["Symmetry", "SourcePos", "ActivationDef", "Normalisation", "Geometry", "Layer",
            "CheckedModel"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from veil.veilio import atomic_target
+from veil.util.atomic import atomic_target
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 WRITABLE = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}

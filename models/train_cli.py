@@ -18,7 +18,7 @@ from veil.compiler import ast
 from veil.compiler.check import check, resolve_spec
 from veil.compiler.parser import load_prelude, parse_file
 from veil.models.training import TrainConfig, train
-from veil.veilio import atomic_write_bytes
+from veil.util.atomic import atomic_write_bytes
 
 
 def _architecture(spec_path: Path):

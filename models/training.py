@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from veil.models.float_activation import FloatActivation
+from veil.compiler.float_activation import FloatActivation
 from veil.models.train_images import load_training_images
 
 

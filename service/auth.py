@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Channel, Kind, PeerClosed, ProtocolError
-from veil.backends.yao.paillier_codec import HEADER_SIZE
+from veil.backends.yao.framing.channel import Channel, Kind, PeerClosed, ProtocolError
+from veil.backends.yao.paillier.codec import HEADER_SIZE
 from veil.service.error_frames import RemoteError, recv_or_error, send_error
 
 ID_BYTES, NONCE_BYTES, CHALLENGE_BYTES, ANSWER_BYTES = 16, 32, 32, 32

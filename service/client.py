@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 
-from veil.backends.yao.channel import DEFAULT_MAX_PAYLOAD
+from veil.backends.yao.framing.channel import DEFAULT_MAX_PAYLOAD
 from veil.service.error_frames import RemoteError, ServiceChannel, recv_or_error
 
 __all__ = ["DEFAULT_TIMEOUT", "RemoteError", "ServiceChannel", "connect", "parse_address",

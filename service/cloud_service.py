@@ -17,10 +17,10 @@ import threading
 from collections import defaultdict
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Channel, Kind
-from veil.backends.yao.packed_protocol import (PackedCloud, PackedModel, Provisioning,
+from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedModel, Provisioning,
                                                read_batch_request, receive_packed_model)
-from veil.backends.yao.packed_shapes import PackedShapes
+from veil.backends.yao.lowerings.packed.shapes import PackedShapes
 from veil.compiler.driver import security_for
 from veil.compiler.errors import SpecError
 from veil.compiler.public import compile_text, structure_digest

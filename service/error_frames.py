@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ssl
 
-from veil.backends.yao.channel import (HEADER, MAGIC, VERSION, Channel, Kind, PeerClosed,
+from veil.backends.yao.framing.channel import (HEADER, MAGIC, VERSION, Channel, Kind, PeerClosed,
                                        ProtocolError, SocketChannel)
 
 MAX_REASON_CHARS = 500          # at most 2000 bytes of UTF-8

@@ -7,7 +7,7 @@ import json
 import re
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
 
 JSON_LIMIT = 1 << 20            # a published spec is a few kilobytes
 FORMAT = 1

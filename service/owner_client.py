@@ -11,8 +11,8 @@ from __future__ import annotations
 from tqdm import tqdm
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Kind
-from veil.backends.yao.packed_protocol import PackedOwner
+from veil.backends.yao.framing.channel import Kind
+from veil.backends.yao.lowerings.packed.protocol import PackedOwner
 from veil.compiler.driver import compile_spec, security_for
 from veil.compiler.public import public_text, structure_digest
 from veil.service.client import connect

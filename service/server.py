@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from veil.backends.yao.channel import MAGIC, PeerClosed, ProtocolError
+from veil.backends.yao.framing.channel import MAGIC, PeerClosed, ProtocolError
 from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError, one_line,
                                        public_reason, send_error)
 

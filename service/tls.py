@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from veil.veilio import atomic_write_bytes
+from veil.util.atomic import atomic_write_bytes
 
 KEY_MODE = 0o600
 CERT_MODE = 0o644

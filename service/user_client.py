@@ -16,9 +16,9 @@ import numpy as np
 
 from veil.backends.base import Backend
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Channel, Kind
-from veil.backends.yao.multiexp_pool import default_workers
-from veil.backends.yao.packed_protocol import PackedUser
+from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.paillier.pooled import default_workers
+from veil.backends.yao.lowerings.packed.protocol import PackedUser
 from veil.compiler.driver import security_for
 from veil.compiler.public import compile_text, structure_digest
 from veil.models.denoise import count_patches, denoise_channels

@@ -1,6 +1,6 @@
 """`veil bench`: the secure backend's cost per multiply-accumulate, per activation and per
 patch, for the `packed` lowering next to the `paper` lowering and the seed paper
-(veil/bench_measure.py measures, veil/bench_report.py reports; this only parses options
+(bench/measure.py measures, bench/report.py reports; this only parses options
 and prints)."""
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("bur
 @click.option("--json", "as_json", is_flag=True, help="All figures as JSON.")
 def bench(model, bits, patches, sample, blocks, workers, as_json):
     """Measure both lowerings layer by layer and report per MAC, activation and patch."""
-    from veil.bench_measure import Keys, measure_model
-    from veil.bench_report import header, report, to_dict
+    from veil.bench.measure import Keys, measure_model
+    from veil.bench.report import header, report, to_dict
     start = time.perf_counter()
     try:
         if bits < 512 or bits % 2:

@@ -14,7 +14,7 @@ def _write_text(path: str | None, text: str) -> None:
     if path is None:
         click.echo(text, nl=False)
         return
-    from veil.veilio import atomic_write_text
+    from veil.util.atomic import atomic_write_text
     atomic_write_text(Path(path), text)
 
 

@@ -124,7 +124,7 @@ def cloud():
 @_network_errors
 def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
     """Serve owners and users until SIGTERM or Ctrl-C."""
-    from veil.backends.yao.multiexp_pool import default_workers
+    from veil.backends.yao.paillier.pooled import default_workers
     from veil.service.cloud_service import CloudService
     from veil.service.ratelimit import RateLimiter
     from veil.service.server import Server, run_until_signal

@@ -20,11 +20,11 @@ import numpy as np
 from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import Channel, InProcessChannel, PeerClosed
-from veil.backends.yao.multiexp_pool import default_workers
-from veil.backends.yao.packed_protocol import (PackedCloud, PackedOwner, PackedUser,
+from veil.backends.yao.framing.channel import Channel, InProcessChannel, PeerClosed
+from veil.backends.yao.paillier.pooled import default_workers
+from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedOwner, PackedUser,
                                                receive_packed_model)
-from veil.backends.yao.paper_protocol import (PaperCloud, PaperOwner, PaperUser,
+from veil.backends.yao.lowerings.paper.protocol import (PaperCloud, PaperOwner, PaperUser,
                                               receive_paper_model)
 from veil.compiler.program import Lowering, Program
 

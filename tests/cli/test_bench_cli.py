@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from veil.bench_cli import bench
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore::veil.backends.yao.paillier_keys.InsecureKeyWarning")
+    "ignore::veil.backends.yao.paillier.keys.InsecureKeyWarning")
 ARGS = ["--model", "tiny", "--bits", "768", "--patches", "1", "--sample", "4", "--workers", "2"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import socket
 
-from veil.backends.yao.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel, Kind
 from veil.service.server import Server
 
 ECHO_LIMIT = 1 << 20

@@ -7,10 +7,10 @@ import threading
 import warnings
 
 import pytest
-from net_testkit import host_port, running
+from .net_testkit import host_port, running
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.channel import InProcessChannel, Kind
+from veil.backends.yao.framing.channel import InProcessChannel, Kind
 from veil.service import auth
 from veil.service.auth import AuthError, authenticate_user, prove_identity
 from veil.service.client import RemoteError, connect, recv_or_error

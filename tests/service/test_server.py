@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from net_testkit import echo, finish, host_port, raw, running
+from .net_testkit import echo, finish, host_port, raw, running
 
-from veil.backends.yao.channel import HEADER, Kind, PeerClosed, ProtocolError
+from veil.backends.yao.framing.channel import HEADER, Kind, PeerClosed, ProtocolError
 from veil.service.client import RemoteError, ServiceChannel, connect, parse_address
 from veil.service.error_frames import ServiceError
 from veil.service.server import Server
@@ -213,8 +213,7 @@ def test_addresses():
 # -- a real server process, stopped and restarted -------------------------------------------
 SCRIPT = """
 import logging, sys
-sys.path.insert(0, sys.argv[1])
-from net_testkit import echo_handler
+from tests.service.net_testkit import echo_handler   # python -c runs from the repository root
 from veil.service.server import Server, run_until_signal
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 server = Server(echo_handler, port=int(sys.argv[2]), timeout=10)
@@ -225,9 +224,9 @@ sys.exit(0 if stopped_by == int(sys.argv[3]) else 3)
 
 
 def start(port: int, sig: int = signal.SIGTERM) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(Path(__file__).parent), str(port),
-                             str(int(sig))], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "-", str(port), str(int(sig))],
+                            cwd=Path(__file__).parents[2], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     assert line.strip().isdigit(), proc.communicate(timeout=5)
     return proc, int(line)

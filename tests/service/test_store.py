@@ -10,8 +10,8 @@ import pytest
 
 from veil.service.store import Store, StoreConflict, StoreCorrupt, StoreError
 
-from store_testkit import alice, path, store  # noqa: F401  (fixtures)
-from store_testkit import KEY_A, KEY_B, V1, V2, blob_files, expected_files, mode, sha
+from .store_testkit import alice, path, store  # noqa: F401  (fixtures)
+from .store_testkit import KEY_A, KEY_B, V1, V2, blob_files, expected_files, mode, sha
 
 
 # -- layout, schema, locking ------------------------------------------------------------------

@@ -13,8 +13,8 @@ import pytest
 from veil.service import store_schema
 from veil.service.store import Store
 
-from store_testkit import alice, path, store  # noqa: F401  (fixtures)
-from store_testkit import KEY_A, V1, V2, blob_files, expected_files, sha
+from .store_testkit import alice, path, store  # noqa: F401  (fixtures)
+from .store_testkit import KEY_A, V1, V2, blob_files, expected_files, sha
 
 
 # -- injected failures: the old version stays whole, nothing is left behind --------------------

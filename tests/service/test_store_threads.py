@@ -5,8 +5,8 @@ import threading
 
 from veil.service.store import StoreConflict
 
-from store_testkit import alice, path, store  # noqa: F401  (fixtures)
-from store_testkit import blob_files
+from .store_testkit import alice, path, store  # noqa: F401  (fixtures)
+from .store_testkit import blob_files
 
 
 # -- threads -----------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ import stat
 
 import pytest
 from cryptography import x509
-from net_testkit import echo, finish, host_port, raw, running
+from .net_testkit import echo, finish, host_port, raw, running
 
-from veil.backends.yao.channel import Kind
+from veil.backends.yao.framing.channel import Kind
 from veil.service.client import RemoteError, connect
 from veil.service.tls import InsecureTLSWarning, client_context, make_self_signed, server_context
 

@@ -1,0 +1,205 @@
+"""Batched garbled circuits: garble / evaluate / decode many instances of one Linearised circuit.
+
+Scheme (PROTOCOL.md, "The garbled activation"): free-XOR with an offset R per garbling
+(fresh from the CSPRNG unless the caller fixes it; lsb(R) = 1), point-and-permute (colour =
+a label's lsb), half-gates AND (two 16-byte ciphertexts per AND and instance),
+H(x, i) = pi(pi(x) ^ i) ^ pi(x) with fixed-key AES (aes_hash.py), tweaks unique per (gate,
+instance, garbling) (gc_tweaks.py), free NOT (the garbler flips the zero-label), constants as
+labels of their value sent with the tables.
+
+Roles. The garbler (user) calls `garble`, keeps `GarblerSecrets`, encodes its own inputs with
+`input_labels` and hands `label_pairs` of the evaluator's buses to a chosen-message OT (or
+fixes R and takes those zero-labels from a correlated OT: see `garble`). The evaluator (cloud)
+calls `evaluate` and `decode` with the public `GarbledCircuit` only: the decoding bits travel
+with it, so only the party holding output labels (the evaluator) learns outputs. Bytes for
+the channel: gc_wire.py.
+
+Batching. Instances are processed in blocks of BLOCK inside a call, one Python iteration per
+step (~520 for tanh*, 98 of them AND steps; wide AND steps are cut in parts, gc_plan.py), each
+numpy call covering all gates of the step x all instances of the block.
+
+Memory. A call holds, per instance: the tables, 32 B per AND, and 16 B per input bit (garbler:
+zero-labels; evaluator: active input labels, plus 16 B per output bit); for tanh* (346 ANDs,
+108 input and 51 output bits) 12.5 KB (garbler) and 13.3 KB (evaluator) per instance. On top,
+a fixed per-thread workspace of ~22 MB per role (label slots x BLOCK x 16 B + buffers,
+gc_scratch.py), kept between calls. 1M instances would be 12.5 GB at once: stream them as
+chunks (e.g. 50k instances, 625 MB) with the same tweak_base and first_instance = the
+chunk's offset; each chunk is its own GarbledCircuit (own R unless delta is passed).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from veil.circuits.linear import Linearised
+
+from veil.backends.yao.gc.bits import from_bits, to_bits
+from veil.backends.yao.gc.evaluator import evaluate_block
+from veil.backends.yao.gc.garbler import garble_block
+from veil.backends.yao.gc.plan import Plan, plan_for
+from veil.backends.yao.gc.scratch import scratch_for
+from veil.backends.yao.gc.tweaks import check_range, instance_counters
+from veil.backends.yao.gc.types import GarbledCircuit, GarblerSecrets
+from veil.backends.yao.gc.labels import LABEL_BYTES, colour, random_delta, random_labels, words
+
+__all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "decode", "evaluate", "garble",
+           "input_labels", "label_pairs"]
+
+# Instances per block: big enough that the per-block Python overhead (~770 bound steps, ~5 ms
+# for tanh*) costs ~6%; wide AND steps are cut to keep their buffers in L2
+# (gc_plan.AND_BUDGET). Tuned with bench_garble.py --sweep.
+BLOCK = 4096
+
+
+def _check_labels(arr: np.ndarray, width: int, n: int, what: str) -> np.ndarray:
+    arr = np.asarray(arr)
+    if arr.dtype != np.uint8 or arr.shape != (width, n, LABEL_BYTES):
+        raise ValueError(f"{what}: expected uint8 {(width, n, LABEL_BYTES)}, got "
+                         f"{arr.dtype} {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def _blocks(n: int):
+    for i0 in range(0, n, BLOCK):
+        yield i0, min(n, i0 + BLOCK)
+
+
+def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np.ndarray,
+          i0: int, i1: int) -> None:
+    for name, idx in plan.inputs.items():
+        W[idx] = words(buses[name][:, i0:i1])
+    for k, (wire, _) in enumerate(plan.consts):
+        W[wire] = words(consts[k, i0:i1])
+
+
+def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance: int = 0,
+           delta: np.ndarray | None = None, zero_labels: Mapping[str, np.ndarray] | None = None
+           ) -> tuple[GarbledCircuit, GarblerSecrets]:
+    """Garble n_instances independent copies of lin under one offset R (fresh by default).
+
+    tweak_base (64-bit) must differ between garblings of a session; chunks of one garbling
+    share it and pass first_instance = the global number of their first instance.
+    For a correlated OT of the evaluator's inputs (16 B per OT instead of 32): fix R first
+    (delta = labels.random_delta(), (16,) uint8 with lsb 1), run the OT with it, and pass its
+    pairs' zero sides as zero_labels (bus -> (width, n, 16) uint8, uniformly random); every
+    other bus's zero-labels are drawn here. Chunks of one garbling may share delta.
+    """
+    plan = plan_for(lin)
+    n = n_instances
+    check_range(tweak_base, first_instance, n, plan.and_count)
+    preset = dict(zero_labels or {})
+    if set(preset) - set(plan.inputs):
+        raise KeyError(f"zero_labels for unknown buses {sorted(set(preset) - set(plan.inputs))}")
+    if delta is None:
+        delta = random_delta()
+    else:
+        # a copy (secrets own their arrays); bytes as the OT layer passes them
+        delta = np.frombuffer(bytes(delta), np.uint8).copy() if isinstance(
+            delta, (bytes, bytearray)) else np.array(delta, dtype=np.uint8)
+        if delta.shape != (LABEL_BYTES,) or not delta[0] & 1:
+            raise ValueError("delta must be 16 bytes (uint8) with least significant bit 1")
+    R = words(delta)
+    zero = {name: _check_labels(preset[name], len(idx), n, f"zero_labels[{name!r}]").copy()
+            if name in preset else random_labels(len(idx), n)
+            for name, idx in plan.inputs.items()}
+    const_zero = random_labels(len(plan.consts), n)
+    tables = np.empty((plan.and_count, 2, n, LABEL_BYTES), np.uint8)
+    decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()}
+    ctr = instance_counters(first_instance, n, plan.and_count)
+    s = scratch_for(plan, min(n, BLOCK), 4, tweak_base, R)
+    for i0, i1 in _blocks(n):
+        W = s.wires(i1 - i0)
+        _load(plan, W, zero, const_zero, i0, i1)
+        s.ctr[:i1 - i0] = ctr[i0:i1]
+        garble_block(s, i1 - i0, words(tables)[:, :, i0:i1])
+        for name, idx in plan.outputs.items():
+            decoding[name][:, i0:i1] = W[idx, :, 0] & 1
+    active_consts = const_zero.copy()
+    for k, (_, value) in enumerate(plan.consts):
+        if value:
+            words(active_consts)[k] ^= R
+    gc = GarbledCircuit(tables, active_consts, decoding, tweak_base, first_instance)
+    return gc, GarblerSecrets(delta, zero, n, set(preset))
+
+
+def input_labels(secrets: GarblerSecrets, bus: str, values) -> np.ndarray:
+    """The garbler's own input values (n integers, taken mod 2**width) encoded as active labels
+    (width, n, 16) for the evaluator. Once per bus."""
+    if bus not in secrets.zero_labels:
+        raise KeyError(f"no input bus {bus!r}")
+    bits = to_bits(values, secrets.zero_labels[bus].shape[0])
+    if bits.shape[1] != secrets.n_instances:
+        raise ValueError(f"{bits.shape[1]} values for {secrets.n_instances} instances")
+    out = secrets._release(bus).copy()
+    words(out)[...] ^= (-bits.astype(np.uint64))[..., None] & words(secrets.delta)
+    return out
+
+
+def label_pairs(secrets: GarblerSecrets, bus: str) -> tuple[np.ndarray, np.ndarray]:
+    """(zero, one) labels of bus, each (width, n, 16), for the OT sender. Once per bus."""
+    zero = secrets._release(bus)
+    return zero.copy(), (words(zero) ^ words(secrets.delta)).view(np.uint8)
+
+
+def _check_decoding(decoding: Mapping[str, np.ndarray], widths: Mapping[str, int],
+                    n: int) -> None:
+    if decoding.keys() != widths.keys() or any(
+            d.dtype != np.uint8 or d.shape != (widths[k], n) or d.max(initial=0) > 1
+            for k, d in decoding.items()):
+        raise ValueError("garbled circuit decoding bits do not match the output buses")
+
+
+def _check_gc(plan: Plan, gc: GarbledCircuit) -> int:
+    if not isinstance(gc, GarbledCircuit):
+        raise TypeError(f"expected a GarbledCircuit, got {type(gc).__name__}")
+    n = gc.n_instances
+    expect = {"tables": (plan.and_count, 2, n, LABEL_BYTES),
+              "constants": (len(plan.consts), n, LABEL_BYTES)}
+    for name, shape in expect.items():
+        arr = getattr(gc, name)
+        if arr.dtype != np.uint8 or arr.shape != shape:
+            raise ValueError(f"garbled circuit {name}: expected uint8 {shape}, got "
+                             f"{arr.dtype} {arr.shape}")
+    _check_decoding(gc.decoding, {k: len(idx) for k, idx in plan.outputs.items()}, n)
+    check_range(gc.tweak_base, gc.first_instance, n, plan.and_count)
+    return n
+
+
+def evaluate(lin: Linearised, gc: GarbledCircuit, labels: Mapping[str, np.ndarray]
+             ) -> dict[str, np.ndarray]:
+    """Evaluate with one active label per input wire (labels: bus -> (width, n, 16) uint8);
+    returns the active output labels per output bus, (width, n, 16) uint8."""
+    plan = plan_for(lin)
+    n = _check_gc(plan, gc)
+    if labels.keys() != plan.inputs.keys():
+        raise KeyError(f"labels for {sorted(labels)}, circuit inputs are {sorted(plan.inputs)}")
+    active = {k: _check_labels(labels[k], len(idx), n, f"labels[{k!r}]")
+              for k, idx in plan.inputs.items()}
+    out = {k: np.empty((len(idx), n, LABEL_BYTES), np.uint8) for k, idx in plan.outputs.items()}
+    tables = np.ascontiguousarray(gc.tables)
+    ctr = instance_counters(gc.first_instance, n, plan.and_count)
+    s = scratch_for(plan, min(n, BLOCK), 2, gc.tweak_base)
+    for i0, i1 in _blocks(n):
+        W = s.wires(i1 - i0)
+        _load(plan, W, active, gc.constants, i0, i1)
+        s.ctr[:i1 - i0] = ctr[i0:i1]
+        evaluate_block(s, i1 - i0, words(tables)[:, :, i0:i1])
+        for k, idx in plan.outputs.items():
+            words(out[k])[:, i0:i1] = W[idx]
+    return out
+
+
+def decode(gc: GarbledCircuit, out_labels: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Output values (unsigned; int64 for widths <= 63, else Python ints) from the active
+    output labels: bit = colour(label) ^ colour(zero-label)."""
+    if not isinstance(gc, GarbledCircuit):
+        raise TypeError(f"expected a GarbledCircuit, got {type(gc).__name__}")
+    if out_labels.keys() != gc.decoding.keys():
+        raise KeyError(f"labels for {sorted(out_labels)}, outputs are {sorted(gc.decoding)}")
+    _check_decoding(gc.decoding, {k: len(d) for k, d in gc.decoding.items()}, gc.n_instances)
+    result = {}
+    for k, d in gc.decoding.items():
+        lab = _check_labels(out_labels[k], d.shape[0], d.shape[1], f"out_labels[{k!r}]")
+        result[k] = from_bits(colour(lab) ^ d)
+    return result

@@ -1,0 +1,44 @@
+"""Malformed provisioning messages (the cloud's public key, the masked columns V, Enc_c(-R)),
+refused by the user before it builds V or Q from them."""
+import os
+
+import pytest
+
+from veil.backends.yao import paillier as P
+from veil.backends.yao.framing.channel import Kind, ProtocolError
+from veil.backends.yao.lowerings.packed.protocol import PackedUser
+
+from .packed_security_kit import BITS, endpoint, frame, quiet_keys
+
+pytestmark = pytest.mark.filterwarnings("ignore::veil.backends.yao.paillier.InsecureKeyWarning")
+
+
+def test_user_refuses_malformed_provisioning(setting, parties, spies):
+    """Public key of the wrong kind or too short for the slots; masked columns one short;
+    Enc_c(-R) under the user's key: each refused before V or Q is built from it."""
+    program, (pk_u, sk_u), (pk_c, _), _ = setting
+    sh = parties[0].shapes[0]
+    count = sh.blocks * sh.n_in
+    pkf = frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c))
+
+    def cols(pk, c):
+        return frame(Kind.CIPHERTEXTS, P.dumps_ciphertexts(pk, P.encrypt(pk, [1] * c)))
+    short_pk = quiet_keys(BITS - 64)[0]
+    cases = [
+        ([frame(Kind.INTEGERS, P.dumps_public_key(pk_c))], ProtocolError, "INTEGERS", {}),
+        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(short_pk))], ValueError, "shorter", {}),
+        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c)[:-1])], ValueError, "truncated", {}),
+        ([pkf, cols(pk_u, count - 1)], ProtocolError, f"expected {count}", {}),
+        ([pkf, cols(pk_c, count)], ValueError, "different Paillier key", {}),   # V, wrong key
+        ([pkf, cols(pk_u, count), cols(pk_u, count)], ValueError,   # -R under the user's key
+         "different Paillier key", {"unmask_columns": 1}),
+        ([pkf, cols(pk_u, count), cols(pk_c, count - 1)], ProtocolError, f"expected {count}",
+         {"unmask_columns": 1}),
+    ]
+    for raw, exc, match, used in cases:
+        spies.clear()
+        user = PackedUser(program, pk_u, sk_u, os.urandom(16))
+        ch = endpoint(*raw, close=True)
+        with pytest.raises(exc, match=match):
+            user.provision(ch)
+        assert spies == used and user.Q == [] and ch.sent == []
