@@ -20,6 +20,7 @@ class Backend(ABC):
     name: ClassVar[str]
     exact: ClassVar[bool] = True       # integer fixed point, comparable bit for bit
     max_batch: ClassVar[int] = 1 << 20  # patches per call that still give timely progress
+    options: ClassVar[frozenset[str]] = frozenset()   # keyword options the constructor takes
 
     def run_pixels(self, program: Program, pixels: np.ndarray) -> np.ndarray:
         x = program.quantise_input(pixels)

@@ -1,7 +1,9 @@
-"""Backends by name. A new backend subclasses `Backend` and decorates itself with @register."""
+"""Backends by name. A backend subclasses `Backend` and decorates itself with @register;
+backends/catalog.py imports the built-in ones, so that naming them works."""
 from __future__ import annotations
 
 from veil.backends.base import Backend
+from veil.util.errors import UsageError
 
 _BACKENDS: dict[str, type[Backend]] = {}
 
@@ -11,26 +13,15 @@ def register(cls: type[Backend]) -> type[Backend]:
     return cls
 
 
-def available() -> list[str]:
-    _load_builtins()
+def registered() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def get_backend(name: str, **options) -> Backend:
-    _load_builtins()
+def make_backend(name: str, **options) -> Backend:
+    """The backend `name`, given those of `options` it declares (Backend.options) that are
+    set; the others (e.g. --workers for a backend that runs in one process) do not apply."""
     try:
         cls = _BACKENDS[name]
     except KeyError:
-        raise ValueError(f"unknown backend {name!r} (available: {', '.join(sorted(_BACKENDS))})")
-    return cls(**options)
-
-
-def backend_options(name: str, workers: int | None) -> dict:
-    """Command-line options a backend takes: `workers` (processes) for the secure backend."""
-    return {"workers": workers} if name == "yao" and workers is not None else {}
-
-
-def _load_builtins() -> None:
-    # Imported for their @register side effect; lazily, so importing the registry is cheap.
-    from veil.backends import float_backend, plaintext  # noqa: F401
-    from veil.backends.yao import backend  # noqa: F401
+        raise UsageError(f"unknown backend {name!r} (available: {', '.join(registered())})") from None
+    return cls(**{k: v for k, v in options.items() if k in cls.options and v is not None})

@@ -27,7 +27,7 @@ from veil.backends.yao.gc import plan as gc_plan
 from veil.backends.yao.gc.hash import FixedKeyAES
 from veil.backends.yao.gc.scratch import scratch_for
 from veil.backends.yao.gc.wire import gc_to_bytes
-from veil.compiler.driver import compile_spec
+from veil.models.catalog import compile_model
 
 
 def aes_rate(blocks: int = 1 << 16, seconds: float = 0.5) -> float:
@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
-    program = compile_spec(args.model)
+    program = compile_model(args.model)
     lin = program.activation(1).masked_linear
     n, ands = args.n, lin.and_count * args.n
     ops = collections.Counter(st.op.name for st in lin.steps)

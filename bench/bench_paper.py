@@ -19,7 +19,7 @@ import warnings
 
 from veil.backends.yao import paillier as P
 from veil.bench.timing import SEED_MS, gc_session, paper_activation, paper_products
-from veil.compiler.driver import compile_spec, security_for
+from veil.models.catalog import compile_model
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
         pk, sk = P.generate_keypair(args.bits)
-    program = compile_spec("compact", "paper", security_for(args.bits))
+    program = compile_model("compact", "paper", key_bits=args.bits)
     print(f"{platform.machine()}, Python {platform.python_version()}, load "
           f"{os.getloadavg()[0]:.2f}; Paillier {args.bits} bits, kappa {program.security.kappa}")
     k = args.products

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from veil.backends.registry import get_backend
-from veil.compiler.driver import compile_spec
+from veil.backends.catalog import get_backend
+from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels
 
 
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    program = compile_spec(args.model)
+    program = compile_model(args.model)
     t_compile = time.perf_counter() - t0
     for act in program.activations:
         act.linear  # linearise outside the timed region, once, as a real run caches it

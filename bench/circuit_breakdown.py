@@ -13,7 +13,7 @@ import functools
 from veil.compiler import synthesis as piecewise
 from veil.circuits.builder import Builder
 from veil.circuits.passes import optimise
-from veil.compiler.driver import compile_spec
+from veil.models.catalog import compile_model
 
 BLOCKS = ["sub", "add_const", "gt_const", "square", "linear_combination", "le_const", "mux", "add"]
 
@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--layer", type=int, default=2)
     ap.add_argument("--kappa", type=int, default=40)
     args = ap.parse_args()
-    table = compile_spec(args.model).activation(args.layer).table
+    table = compile_model(args.model).activation(args.layer).table
     counts: dict[str, int] = {}
     made = {"and": 0}
     original_and = Builder.and_

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.backends.registry import get_backend
-from veil.compiler.check import resolve_spec
-from veil.compiler.driver import compile_spec
+from veil.backends.catalog import get_backend
+from veil.models.catalog import resolve_spec
+from veil.models.catalog import compile_model
 from veil.models.denoise import denoise_channels
 from veil.models.noise import add_noise, psnr
 from veil.models.train_images import load_skimage_gray
@@ -66,7 +66,7 @@ def main() -> None:
         for act, weight, inp, coeff in CANDIDATES:
             spec = Path(tmp) / src.name
             spec.write_text(rewrite(src.read_text(), act, weight, inp, coeff))
-            program = compile_spec(str(spec))
+            program = compile_model(str(spec))
             if base is None:
                 base = np.mean([psnr(c, np.rint(denoise_channels(program, fl, n)[0]))
                                 for c, n in tests])

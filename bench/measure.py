@@ -33,11 +33,11 @@ from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.lowerings.garbled_activation import uniform_mask
 from veil.backends.yao.paillier.pooled import FixedBases
-from veil.backends.yao.lowerings.packed.shapes import PackedShapes
+from veil.compiler.packed_layout import PackedLayout
 from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_size
 from veil.bench.timing import (GcSession, UnitCost, clock, gc_session, paper_activation,
                                paper_products, timed_pair)
-from veil.compiler.driver import compile_spec, security_for
+from veil.models.catalog import compile_model
 from veil.compiler.model import Layer
 from veil.compiler.program import ActivationStage
 from veil.models.patches import PatchGeometry, PatchGrid
@@ -161,7 +161,7 @@ def _sub_layer(layer: Layer, rows: int, cols: int) -> Layer:
         bias_float=layer.bias_float[:rows])
 
 
-def measured_blocks(sh: PackedShapes, blocks: int | None) -> int:
+def measured_blocks(sh: PackedLayout, blocks: int | None) -> int:
     """Blocks of a layer the linear steps are timed on: `blocks` if given, else the whole
     layer up to FULL_LAYER_COLUMNS packed columns, else SAMPLE_BLOCKS."""
     if blocks:
@@ -171,7 +171,7 @@ def measured_blocks(sh: PackedShapes, blocks: int | None) -> int:
     return min(SAMPLE_BLOCKS, sh.blocks)
 
 
-def _provisioning(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, sample: int,
+def _provisioning(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, sample: int,
                   add: Callable) -> int:
     """Owner, cloud and user provisioning steps on `sample` columns of the measured blocks."""
     c = min(sample, layer.n_in)
@@ -199,7 +199,7 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, s
     return c
 
 
-def _linear(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, y: np.ndarray,
+def _linear(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, y: np.ndarray,
             s: list[list[int]] | None, x: np.ndarray, last: bool, add: Callable
             ) -> list[list[int]]:
     """Offline and online linear steps on the measured blocks for a batch of patches y (the
@@ -213,15 +213,14 @@ def _linear(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, y: np.n
     V = [[w + r for w, r in zip(ws, rs)] for ws, rs in zip(sub.weights.tolist(), R)]
     Q = FixedBases(L.user_columns(k.pk_c, V, L.negated_masks(k.pk_c, R, ssh, k.short_c), ssh),
                    k.pk_c.nsquare, -ssh.exponent_bound + 1 if ssh.first else 0,
-                   ssh.exponent_bound, workers=1)          # the bounds packed_protocol uses
+                   ssh.exponent_bound)          # the bounds the packed user uses
     neg_bias = L.inverted_bias(k.pk_u, L.publish_bias(k.pk_u, sub, ssh, k.short_u), ssh)
     # ... except each party's fixed-base tables, built on the first products() call: timed
     _, t = clock(lambda: Q.products([]))
     add("provisioning", "user", "linear", "fixed-base tables of Q", t, scale)
     cloud_columns = None
     if s is not None:
-        cloud_columns = FixedBases(columns, k.pk_u.nsquare, 0, 1 << (ssh.input_bits + ssh.kappa),
-                                   workers=1)
+        cloud_columns = FixedBases(columns, k.pk_u.nsquare, 0, 1 << (ssh.input_bits + ssh.kappa))
         _, t = clock(lambda: cloud_columns.products([]))
         add("provisioning", "cloud", "linear", "fixed-base tables of the columns", t, scale)
 
@@ -253,7 +252,7 @@ def _linear(k: Keys, layer: Layer, sh: PackedShapes, rows: int, mb: int, y: np.n
 
 
 def _activation(gs: GcSession, stage: ActivationStage, x: np.ndarray, r_c_rows: list[list[int]],
-                next_sh: PackedShapes, kappa: int, add: Callable) -> tuple[np.ndarray, list]:
+                next_sh: PackedLayout, kappa: int, add: Callable) -> tuple[np.ndarray, list]:
     """The garbled tanh* on the whole layer: the cloud garbles (offline, with the OT for the
     user's r_c), sends the labels of x + r_c (online); the user evaluates y + s. Returns the
     next layer's inputs y and the cloud's masks s on them."""
@@ -311,10 +310,10 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
     if patches < 1 or sample < 1:
         raise ValueError("--patches and --sample must be at least 1")
     start, load = time.perf_counter(), os.getloadavg()[0]
-    program = compile_spec(spec, "packed", security_for(bits))
+    program = compile_model(spec, "packed", key_bits=bits)
     keys = keys or Keys.generate(bits)
     kappa = program.security.kappa
-    shapes = [PackedShapes.of(st.layer, program.security) for st in program.dense]
+    shapes = [st.packed for st in program.dense]
     fmt = program.dense[0].layer.in_format
     y = np.random.default_rng(seed).integers(fmt.min_int, fmt.max_int + 1,
                                              size=(patches, shapes[0].n_in))

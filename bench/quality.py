@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.backends.registry import get_backend
-from veil.compiler.driver import compile_spec
+from veil.backends.catalog import get_backend
+from veil.models.catalog import compile_model
 from veil.models.denoise import denoise_channels
 from veil.models.images import read_image
 from veil.models.noise import add_noise, psnr
@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--no-bm3d", action="store_true")
     ap.add_argument("--markdown", help="Write the per-image table to this file.")
     args = ap.parse_args()
-    program = compile_spec(args.model)
+    program = compile_model(args.model)
     backends = {m: get_backend(m) for m in ("float", "float-approx", "plaintext")}
     methods = [m for m in METHODS if not (m == "bm3d" and args.no_bm3d)]
     rows, t_method = [], {m: 0.0 for m in methods}

@@ -8,38 +8,19 @@ from typing import Mapping
 import numpy as np
 from numpy.polynomial import polynomial as P
 
-import veil.models
 from veil.compiler import ast
 from veil.compiler.errors import SourcePos, SpecError
 from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
                                  Symmetry)
-from veil.compiler.parser import keywords, load_prelude, parse_file
+from veil.compiler.parser import keywords
 from veil.compiler.weights import glorot_uniform, load_npz
 
 MAX_DEGREE = 16          # of an activation polynomial
 MAX_LAYER_WEIGHTS = 1 << 30
-MODELS_DIR = Path(veil.models.__file__).parent
 
 
-# --- entry points ---
-
-def resolve_spec(name_or_path: str | Path) -> Path:
-    """An existing file, else a built-in model models/<name>.veil."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    builtin = MODELS_DIR / f"{name_or_path}.veil"
-    if builtin.is_file():
-        return builtin
-    known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.veil"))) or "none"
-    raise FileNotFoundError(f"no spec file '{name_or_path}' and no built-in model of that name "
-                            f"(built-in: {known})")
-
-
-def load_model(name_or_path: str | Path) -> CheckedModel:
-    return check(parse_file(resolve_spec(name_or_path)), load_prelude())
-
+# --- entry point ---
 
 def check(spec: ast.Spec, activations: Mapping[str, ActivationDef]) -> CheckedModel:
     """Check a parsed spec given the already known activations (normally the prelude's)."""

@@ -1,21 +1,30 @@
-"""One call from a spec (path or built-in model name) to a verified Program."""
+"""Spec text to a verified Program: parse, check, lower, verify. The compiler's own entry;
+callers name a spec by built-in name, path or text through veil.models.catalog.compile_model,
+the one entry point the CLI, the service and the benchmarks share."""
 from __future__ import annotations
 
-from veil.compiler.check import load_model, resolve_spec
+from veil.compiler.check import check
 from veil.compiler.lower import lower
+from veil.compiler.parser import load_prelude, parse_text
 from veil.compiler.program import Lowering, Program, SecurityParams
+from veil.util.errors import UsageError
 
 
-def security_for(key_bits: int) -> SecurityParams:
-    """Security settings for a Paillier modulus size; sizes below 2048 are for tests (the
-    key generator warns), below 512 are refused."""
-    if key_bits < 512 or key_bits % 2:
-        raise ValueError(f"--key-bits must be an even number of at least 512, got {key_bits}")
-    return SecurityParams(modulus_bits=key_bits)
+def lowering_named(name: str | Lowering) -> Lowering:
+    if isinstance(name, Lowering):
+        return name
+    try:
+        return Lowering(name)
+    except ValueError:
+        known = ", ".join(lw.value for lw in Lowering)
+        raise UsageError(f"unknown lowering {name!r} (known: {known})") from None
 
 
-def compile_spec(spec: str, lowering: str = "packed",
+def compile_text(text: str, source: str, lowering: str | Lowering = Lowering.PACKED,
                  security: SecurityParams = SecurityParams()) -> Program:
-    program = lower(load_model(resolve_spec(spec)), Lowering(lowering), security)
+    """`source` names the text in error messages (a path, or e.g. '<model compact>') and is
+    the folder a `weights "FILE"` clause is relative to."""
+    program = lower(check(parse_text(text, source), load_prelude()), lowering_named(lowering),
+                    security)
     program.verify()
     return program

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from veil.util.errors import SpecError as BaseSpecError
+
 
 @dataclass(frozen=True)
 class SourcePos:
@@ -14,7 +16,7 @@ class SourcePos:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-class SpecError(Exception):
+class SpecError(BaseSpecError):
     """Anything wrong in a spec (syntax, semantics, weights); str() is 'FILE:LINE:COL: message'."""
 
     def __init__(self, path: str, line: int, column: int, message: str):

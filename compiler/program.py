@@ -19,6 +19,7 @@ from veil.circuits.linear import Linearised, linearise
 from veil.compiler.activation_table import ActivationTable
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import CheckedModel, Layer
+from veil.compiler.packed_layout import PackedLayout, SecurityParams
 
 
 class StageOp(enum.Enum):
@@ -31,45 +32,6 @@ class StageOp(enum.Enum):
 class Lowering(enum.Enum):
     PAPER = "paper"
     PACKED = "packed"
-
-
-@dataclass(frozen=True)
-class SecurityParams:
-    modulus_bits: int = 2048    # Paillier |N|
-    kappa: int = 40             # statistical security of every additive mask
-    label_bits: int = 128       # garbled-circuit label length
-
-
-@dataclass(frozen=True)
-class PackedLayout:
-    """Slot packing of a dense layer (PROTOCOL.md lowering 2, as revised in docs/protocol.md).
-
-    A slot holds x + r_c: the accumulator plus the user's kappa-bit-wider mask, s = acc +
-    kappa + 2 bits. The cloud's offline correction W s - b + m (its activation mask s, its
-    slot mask m) is wider, correction_bits; it is packed at the same slot positions and only
-    has to fit as a whole integer below |N| - 1, which bounds the slots per ciphertext too.
-    """
-    slot_bits: int          # s = l_acc + kappa + 2
-    correction_bits: int    # bound on each slot of W s - b + m (layer 1: -b + m)
-    slots: int              # rows per plaintext
-    blocks: int             # ceil(n_out / slots)
-    ciphertexts: int        # blocks * n_in packed column ciphertexts
-
-    @classmethod
-    def of(cls, layer: Layer, sec: SecurityParams) -> "PackedLayout":
-        s = layer.acc_bits + sec.kappa + 2
-        # |W s| < 2^(l_w - 1 + l_s + log n_in) with s < 2^(l_in + kappa + 1); |b| < 2^(acc - 1)
-        product = 0 if layer.index == 1 else (layer.weight_format.total + layer.in_format.total
-                                              + sec.kappa + 1 + layer.n_in.bit_length())
-        correction = max(product, layer.acc_bits) + 1 + sec.kappa + 1
-        room = sec.modulus_bits - 2
-        t = min(room // s, (room - correction) // s + 1)
-        if t < 1:
-            raise ValueError(f"layer {layer.index}: a {s}-bit slot does not fit a "
-                             f"{sec.modulus_bits}-bit Paillier modulus")
-        blocks = -(-layer.n_out // t)
-        return cls(slot_bits=s, correction_bits=correction, slots=t, blocks=blocks,
-                   ciphertexts=blocks * layer.n_in)
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,30 +2,23 @@
 
 The cloud and the user need the architecture, formats and activation circuits (all public)
 to run the protocol, never the weights (the cloud gets them encrypted, the user as V = W + R).
-`public_text` replaces the weights clause of the spec by `weights random seed 0`, and
-`structure_digest` fingerprints a compiled Program without its weights, so a party that
-compiles the public text checks it gets the owner's structure exactly.
+`public_text` replaces the weights clause of the spec by `weights random seed 0`; each party
+compiles that text and checks the structure digest (digest.py) against the owner's.
 """
 from __future__ import annotations
 
-import hashlib
-import json
+from pathlib import Path
 
 from veil.compiler import ast
-from veil.compiler.check import check, resolve_spec
-from veil.compiler.emit import stats
 from veil.compiler.errors import SpecError
-from veil.compiler.lower import lower
-from veil.compiler.parser import load_prelude, parse_text
-from veil.compiler.program import Lowering, Program, SecurityParams
+from veil.compiler.parser import parse_text
 
 PUBLIC_WEIGHTS = "weights random seed 0    # public copy: the real weights are published encrypted"
 
 
-def public_text(spec: str) -> str:
+def public_text(path: Path) -> str:
     """The spec's text with its weights clause (on a line of its own) made public-safe."""
-    path = resolve_spec(spec)
-    text = path.read_text()
+    text = Path(path).read_text()
     parsed = parse_text(text, str(path))
     clauses = [e for m in parsed.models for e in m.entries
                if isinstance(e, (ast.WeightsFile, ast.WeightsRandom))]
@@ -37,18 +30,3 @@ def public_text(spec: str) -> str:
             raise SpecError.at(clause.pos, "to publish, put the weights clause on a line of its own")
         lines[clause.pos.line - 1] = head + PUBLIC_WEIGHTS
     return "\n".join(lines) + "\n"
-
-
-def compile_text(text: str, security: SecurityParams, name: str = "<published spec>") -> Program:
-    program = lower(check(parse_text(text, name), load_prelude()), Lowering.PACKED, security)
-    program.verify()
-    return program
-
-
-def structure_digest(program: Program) -> str:
-    """SHA-256 of the program's public structure: shapes, formats, layouts, circuits."""
-    s = stats(program)
-    s.pop("weights", None)
-    s.pop("spec", None)
-    return hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()
-

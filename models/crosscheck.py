@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from veil.backends.registry import backend_options, get_backend
-from veil.compiler.driver import compile_spec, security_for
+from veil.backends.catalog import get_backend
+from veil.models.catalog import compile_model
 
 
 def random_pixel_patches(n: int, size: int, seed: int) -> np.ndarray:
@@ -19,8 +19,8 @@ def cross_check(spec: str, backends: list[str], lowering: str, patches: int,
                 workers: int | None = None) -> tuple[bool, str]:
     if patches < 1:
         raise ValueError("--patches must be at least 1")
-    program = compile_spec(spec, lowering, security_for(key_bits))
-    runners = [get_backend(name.strip(), **backend_options(name.strip(), workers))
+    program = compile_model(spec, lowering, key_bits=key_bits)
+    runners = [get_backend(name.strip(), workers=workers)
                for name in backends]
     for b in runners:
         if not b.exact:

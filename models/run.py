@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from veil.backends.registry import backend_options, get_backend
-from veil.compiler.driver import compile_spec, security_for
+from veil.backends.catalog import get_backend
+from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels, geometry
 from veil.models.images import check_output, read_image, write_image
 from veil.models.progress import patch_progress
@@ -16,11 +16,11 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
                  workers: int | None = None) -> str:
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
-    program = compile_spec(spec, lowering, security_for(key_bits))
+    program = compile_model(spec, lowering, key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise ValueError("--batch must be at least 1")
-    backend = get_backend(backend_name, **backend_options(backend_name, workers))
+    backend = get_backend(backend_name, workers=workers)
     batch = min(batch, backend.max_batch)
     total = count_patches(program, img.shape, img.channels.shape[0], stride)
     t0 = time.perf_counter()

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from veil.compiler import ast
-from veil.compiler.check import check, resolve_spec
+from veil.compiler.check import check
+from veil.models.catalog import resolve_spec
 from veil.compiler.parser import load_prelude, parse_file
 from veil.models.training import TrainConfig, train
 from veil.util.atomic import atomic_write_bytes

@@ -16,27 +16,29 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from veil.backends.executor import Executor, InlineExecutor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, Kind
-from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedModel, Provisioning,
-                                               read_batch_request, receive_packed_model)
-from veil.backends.yao.lowerings.packed.shapes import PackedShapes
-from veil.compiler.driver import security_for
-from veil.compiler.errors import SpecError
-from veil.compiler.public import compile_text, structure_digest
+from veil.backends.yao.lowerings.catalog import parties_for
+from veil.backends.yao.lowerings.frames import read_batch_request
+from veil.backends.yao.lowerings.parties import Cloud, EncryptedModel
+from veil.compiler.digest import structure_digest
+from veil.models.catalog import compile_model
+from veil.util.errors import VeilError
 from veil.service.auth import Identity, authenticate_user
 from veil.service.error_frames import ServiceError
-from veil.service.messages import (MANIFEST_FIELDS, check_name, recv_json, send_json,
-                                   user_id as user_id_of)
+from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name, recv_json,
+                                   send_json, user_id as user_id_of)
 from veil.service.ratelimit import RateLimited, RateLimiter
 from veil.service.store import ModelRecord, Store
 
-MAX_MODEL_BYTES = 1 << 32
+MODEL_UPLOAD_FRAME_BYTES = 1 << 32    # the largest frame of a model upload (one layer)
 
 
 class CloudService:
-    def __init__(self, store: Store, limiter: RateLimiter, workers: int = 1):
-        self.store, self.limiter, self.workers = store, limiter, workers
+    def __init__(self, store: Store, limiter: RateLimiter, executor: Executor | None = None):
+        self.store, self.limiter = store, limiter
+        self.executor = executor or InlineExecutor()
         self._programs: dict[tuple, object] = {}
         self._provision_locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
         self._lock = threading.Lock()
@@ -57,9 +59,10 @@ class CloudService:
             if key in self._programs:
                 return self._programs[key]
         try:
-            program = compile_text(manifest["spec"], security_for(manifest["modulus_bits"]),
-                                   f"<model {manifest['name']}>")
-        except (SpecError, ValueError) as e:
+            program = compile_model(manifest["spec"], SERVICE_LOWERING,
+                                    key_bits=manifest["modulus_bits"],
+                                    source=f"<model {manifest['name']}>")
+        except (VeilError, ValueError) as e:
             raise ServiceError(f"the published spec does not compile: {e}") from None
         if structure_digest(program) != manifest["digest"]:
             raise ServiceError("the published spec does not match its structure digest")
@@ -81,12 +84,8 @@ class CloudService:
         program = self._compile(manifest)
         largest = max(st.packed.ciphertexts
                       for st in program.dense) * 2 * pk.byte_width + 1024
-        ch.max_payload = min(max(ch.max_payload, largest), MAX_MODEL_BYTES)
-        model = receive_packed_model(ch, program, pk)
-        blobs = {}
-        for k, (cols, bias) in enumerate(zip(model.columns, model.biases)):
-            blobs[f"columns{k}"] = P.dumps_ciphertexts(pk, [c for row in cols for c in row])
-            blobs[f"bias{k}"] = P.dumps_ciphertexts(pk, bias)
+        ch.max_payload = min(max(ch.max_payload, largest), MODEL_UPLOAD_FRAME_BYTES)
+        blobs = parties_for(program.lowering).model.receive(ch, program, pk).blobs(pk)
         uid = user_id_of(pk)
         if self.store.user(uid) is None:
             self.store.register_user(f"user-{uid[:16]}", P.dumps_public_key(pk))
@@ -101,38 +100,24 @@ class CloudService:
             return None
         return P.loads_public_key(user.public_key)
 
-    def _model(self, rec: ModelRecord, program, pk: P.PublicKey) -> PackedModel:
-        cols, biases = [], []
-        for k, st in enumerate(program.dense):
-            sh = PackedShapes.of(st.layer, program.security)
-            flat = P.loads_ciphertexts(pk, self.store.read_blob(rec, f"columns{k}"))
-            cols.append([flat[b * sh.n_in:(b + 1) * sh.n_in] for b in range(sh.blocks)])
-            biases.append(P.loads_ciphertexts(pk, self.store.read_blob(rec, f"bias{k}")))
-        return PackedModel(tuple(cols), tuple(biases))
+    def _model(self, rec: ModelRecord, program, pk: P.PublicKey) -> EncryptedModel:
+        return parties_for(program.lowering).model.from_blobs(
+            program, pk, lambda name: self.store.read_blob(rec, name))
 
-    def _provisioning(self, rec: ModelRecord, program, pk: P.PublicKey, model: PackedModel,
-                      sid: bytes) -> tuple[PackedCloud, Provisioning]:
-        """Once per model version and user (under a lock: two first sessions must not draw
-        two R); afterwards the stored provisioning, identical, from the store."""
+    def _cloud(self, rec: ModelRecord, program, pk: P.PublicKey, sid: bytes) -> Cloud:
+        """This user's cloud party, provisioned once per model version and user (under a
+        lock: two first sessions must not draw two R); afterwards restored, identical, from
+        the store."""
+        model = self._model(rec, program, pk)
+        cloud = parties_for(program.lowering).cloud(program, pk, model, sid,
+                                                    executor=self.executor)
         key = (rec.name, rec.user_id, rec.version)
         with self._provision_locks[key]:
-            stored = self.store.get_secret(*key, "cloud_key")
-            if stored is None:
-                cloud = PackedCloud(program, pk, model, sid, workers=self.workers)
-                prov = cloud.provisioning()
-                secrets = {"cloud_key": P.dumps_private_key(cloud.sk_c)}
-                for k, (masked, neg_R) in enumerate(zip(prov.masked, prov.neg_R)):
-                    secrets[f"masked{k}"] = P.dumps_ciphertexts(pk, masked)
-                    secrets[f"neg_R{k}"] = P.dumps_ciphertexts(cloud.pk_c, neg_R)
-                self.store.put_secrets(*key, secrets, provisioned=True)
-                return cloud, prov
-        sk_c = P.loads_private_key(stored)
-        cloud = PackedCloud(program, pk, model, sid, (sk_c.public, sk_c), workers=self.workers)
-        masked = tuple(P.loads_ciphertexts(pk, self.store.get_secret(*key, f"masked{k}"))
-                       for k in range(len(program.dense)))
-        neg_R = tuple(P.loads_ciphertexts(sk_c.public, self.store.get_secret(*key, f"neg_R{k}"))
-                      for k in range(len(program.dense)))
-        return cloud, Provisioning(masked, neg_R)
+            if not self.store.is_provisioned(*key):
+                self.store.put_secrets(*key, cloud.provision(), provisioned=True)
+                return cloud
+        cloud.restore(lambda name: self.store.get_secret(*key, name))
+        return cloud
 
     def _denoise(self, ch: Channel) -> None:
         ident: Identity = authenticate_user(ch, self._lookup)
@@ -141,16 +126,14 @@ class CloudService:
             raise ServiceError(f"no model {ident.model!r} for this user")
         program = self._compile(rec.manifest)
         send_json(ch, Kind.MANIFEST, dict(rec.manifest, version=rec.version))
-        model = self._model(rec, program, ident.public_key)
-        cloud, prov = self._provisioning(rec, program, ident.public_key, model,
-                                         ident.connection_id)
-        cloud.send_provisioning(ch, prov)
+        cloud = self._cloud(rec, program, ident.public_key, ident.connection_id)
+        cloud.send_provisioning(ch)
         cloud.open_session(ch)
         while True:
             kind, payload = ch.recv_any((Kind.INTEGERS, Kind.DONE), max_payload=1024)
             if kind is Kind.DONE:
                 return
-            patches = read_batch_request(payload)
+            patches = read_batch_request(payload, cloud.max_batch_patches)
             try:
                 self.limiter.reserve(ident.user_id, ident.model, patches)
             except RateLimited as e:

@@ -9,6 +9,7 @@ import re
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
 
+SERVICE_LOWERING = "packed"    # the lowering the service runs (its parties: lowerings/parties.py)
 JSON_LIMIT = 1 << 20            # a published spec is a few kilobytes
 FORMAT = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -15,50 +15,50 @@ from pathlib import Path
 import numpy as np
 
 from veil.backends.base import Backend
+from veil.backends.executor import Executor, InlineExecutor, local_executor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, Kind
-from veil.backends.yao.paillier.pooled import default_workers
-from veil.backends.yao.lowerings.packed.protocol import PackedUser
-from veil.compiler.driver import security_for
-from veil.compiler.public import compile_text, structure_digest
+from veil.backends.yao.lowerings.catalog import parties_for
+from veil.compiler.digest import structure_digest
+from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels
 from veil.models.images import check_output, read_image, write_image
 from veil.models.progress import patch_progress
 from veil.service.auth import prove_identity
 from veil.service.client import connect
 from veil.service.journal import Journal
-from veil.service.messages import MANIFEST_FIELDS, check_name, recv_json, send_json, user_id
+from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name, recv_json,
+                                   send_json, user_id)
 from veil.service.error_frames import ServiceError
 
-BATCH = 16
-MAX_FRAME = 1 << 30
+BATCH = 16                        # patches per batch: progress and journal granularity
+USER_FRAME_BYTES = 1 << 30        # the largest frame the user accepts (a batch's garbled tables)
 
 
 class RemoteSession:
-    """One authenticated connection running the packed protocol for one model."""
+    """One authenticated connection running the protocol for one model."""
 
     def __init__(self, address: str, sk: P.PrivateKey, model: str, tls=None,
-                 workers: int | None = None):
+                 executor: Executor | None = None):
         self.sk, self.model = sk, check_name(model)
         self.ch: Channel = connect(address, tls)
         send_json(self.ch, Kind.REQUEST, {"op": "denoise"})
         cid = prove_identity(self.ch, sk, user_id(sk.public), model)
-        self.ch.max_payload = MAX_FRAME            # a batch's garbled tables are ~100 MB
+        self.ch.max_payload = USER_FRAME_BYTES
         self.manifest = recv_json(self.ch, Kind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
         if self.manifest["modulus_bits"] != sk.public.bits:
             raise ServiceError(f"model {model!r} was published for a {self.manifest['modulus_bits']}"
                                f"-bit key, this key has {sk.public.bits} bits")
-        self.program = compile_text(self.manifest["spec"],
-                                    security_for(self.manifest["modulus_bits"]), f"<model {model}>")
+        self.program = compile_model(self.manifest["spec"], SERVICE_LOWERING,
+                                     key_bits=self.manifest["modulus_bits"], source=f"<model {model}>")
         if structure_digest(self.program) != self.manifest["digest"]:
             raise ServiceError("the cloud's copy of the model does not match its digest")
-        self.user = PackedUser(self.program, sk.public, sk, cid,
-                               default_workers() if workers is None else workers)
-        self.user.provision(self.ch)
-        self.user.open_session(self.ch)
+        self.user = parties_for(self.program.lowering).user(self.program, sk.public, sk, cid,
+                                                            executor or InlineExecutor())
+        self.user.setup(self.ch)
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        return self.user.run_online(self.ch, self.user.prepare(self.ch, len(x)), x)
+        return self.user.run_batch(self.ch, x)
 
     def close(self) -> None:
         try:
@@ -90,8 +90,14 @@ def denoise_remote(noisy: str, output: str, key: str, address: str, model: str, 
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
     sk = P.load_private_key(key)
+    with local_executor(workers) as executor:
+        return _denoise(img, output, sk, address, model, tls, executor, progress)
+
+
+def _denoise(img, output: str, sk: P.PrivateKey, address: str, model: str, tls,
+             executor: Executor, progress: bool) -> str:
     t0 = time.perf_counter()
-    session = RemoteSession(address, sk, model, tls, workers)
+    session = RemoteSession(address, sk, model, tls, executor)
     program, manifest = session.program, session.manifest
     job = {"image": hashlib.sha256(img.channels.tobytes()).hexdigest(), "model": model,
            "version": manifest["version"], "digest": manifest["digest"],

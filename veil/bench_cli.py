@@ -10,6 +10,9 @@ import time
 
 import click
 
+from veil.cli_errors import UserError, one_line_errors
+from veil.cli_options import key_bits_option
+
 MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("burger",),
           "tiny": ("tiny",)}
 
@@ -17,8 +20,7 @@ MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("bur
 @click.command("bench")
 @click.option("--model", type=click.Choice(list(MODELS)), default="all", show_default=True,
               help="all = compact and burger (the seed paper's architecture, random weights).")
-@click.option("--bits", type=int, default=2048, show_default=True,
-              help="Paillier modulus of both keys (below 2048 only for tests).")
+@key_bits_option
 @click.option("--patches", type=int, default=2, show_default=True,
               help="Patches per measured batch.")
 @click.option("--sample", type=int, default=32, show_default=True,
@@ -30,22 +32,20 @@ MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("bur
 @click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
               help="Workers assumed for the whole-image wall-time estimate.")
 @click.option("--json", "as_json", is_flag=True, help="All figures as JSON.")
-def bench(model, bits, patches, sample, blocks, workers, as_json):
+@one_line_errors
+def bench(model, key_bits, patches, sample, blocks, workers, as_json):
     """Measure both lowerings layer by layer and report per MAC, activation and patch."""
     from veil.bench.measure import Keys, measure_model
     from veil.bench.report import header, report, to_dict
+    from veil.compiler.packed_layout import check_key_bits
     start = time.perf_counter()
-    try:
-        if bits < 512 or bits % 2:
-            raise ValueError(f"--bits must be an even number of at least 512, got {bits}")
-        if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
-            raise ValueError("--patches, --sample, --workers and --blocks must be at least 1")
-        keys = Keys.generate(bits)
-        results = [measure_model(spec, bits, patches, sample, blocks, keys,
-                                 log=lambda line: click.echo(line, err=True))
-                   for spec in MODELS[model]]
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    bits = check_key_bits(key_bits)
+    if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
+        raise UserError("--patches, --sample, --workers and --blocks must be at least 1")
+    keys = Keys.generate(bits)
+    results = [measure_model(spec, bits, patches, sample, blocks, keys,
+                             log=lambda line: click.echo(line, err=True))
+               for spec in MODELS[model]]
     if as_json:
         click.echo(json.dumps({"header": header(results[0]),
                                "models": [to_dict(m, workers) for m in results]}, indent=1))

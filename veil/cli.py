@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from veil.cli_errors import UserError, one_line_errors  # noqa: F401  (UserError: re-exported)
+from veil.cli_options import key_bits_option, lowering_option, workers_option
 
 
 def _write_text(path: str | None, text: str) -> None:
@@ -45,21 +46,17 @@ def main():
 @click.option("--layer", type=int, help="Layer (from 1) whose activation circuit to emit.")
 @click.option("--unmasked", is_flag=True, help="The bare activation instead of the masked one.")
 @click.option("--json", "as_json", is_flag=True, help="Stats as JSON.")
-@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
-              show_default=True)
+@lowering_option
 @click.option("--kappa", type=int, default=40, show_default=True,
               help="Statistical security of the masks (bits).")
-@click.option("--modulus-bits", type=int, default=2048, show_default=True)
+@key_bits_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @one_line_errors
-def compile_cmd(spec, what, layer, unmasked, as_json, lowering, kappa, modulus_bits, output):
+def compile_cmd(spec, what, layer, unmasked, as_json, lowering, kappa, key_bits, output):
     """Compile SPEC (a .veil file or a built-in model name) and emit stats, IR or a circuit."""
-    from veil.compiler.driver import compile_spec
     from veil.compiler.emit import emit
-    from veil.compiler.program import SecurityParams
-    if kappa < 1 or modulus_bits < 512:
-        raise UserError("--kappa must be positive and --modulus-bits at least 512")
-    program = compile_spec(spec, lowering, SecurityParams(modulus_bits=modulus_bits, kappa=kappa))
+    from veil.models.catalog import compile_model
+    program = compile_model(spec, lowering, key_bits=key_bits, kappa=kappa)
     _write_text(output, emit(program, what, layer, unmasked, as_json))
 
 
@@ -87,15 +84,11 @@ def noise(clean, output, sigma, seed):
               help="A .veil spec or a built-in model name.")
 @click.option("--backend", default="plaintext", show_default=True,
               help="float, float-approx, plaintext or yao (secure).")
-@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
-              show_default=True)
+@lowering_option
 @click.option("--stride", type=int, help="Patch stride (default: the model's).")
 @click.option("--batch", type=int, default=4096, show_default=True, help="Patches per batch.")
-@click.option("--key-bits", type=int, default=2048, show_default=True,
-              help="Paillier modulus for the yao backend (below 2048 only for tests).")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Processes for the secure backend's multi-exponentiations "
-                   "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
+@key_bits_option
+@workers_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @one_line_errors
 def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, quiet):
@@ -129,15 +122,11 @@ def _shape(img) -> str:
 @click.argument("spec")
 @click.option("--backends", default="plaintext", show_default=True,
               help="Comma-separated exact backends; every one is compared with the first.")
-@click.option("--lowering", type=click.Choice(["packed", "paper"]), default="packed",
-              show_default=True)
+@lowering_option
 @click.option("--patches", type=int, default=16, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--key-bits", type=int, default=2048, show_default=True,
-              help="Paillier modulus for the yao backend (below 2048 only for tests).")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Processes for the secure backend's multi-exponentiations "
-                   "(default: every core, or VEIL_WORKERS; 1 turns the pool off).")
+@key_bits_option
+@workers_option
 @one_line_errors
 def check(spec, backends, lowering, patches, seed, key_bits, workers):
     """Run random patches through several backends and compare them bit for bit."""

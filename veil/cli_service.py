@@ -12,6 +12,7 @@ import sys
 import click
 
 from veil.cli_errors import one_line_errors
+from veil.cli_options import key_bits_option, workers_option
 
 DEFAULT_PORT = 7461
 
@@ -54,15 +55,13 @@ def user():
 @user.command("keygen")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Private key file (mode 0600); the public key goes next to it as .pub.")
-@click.option("--bits", type=int, default=2048, show_default=True,
-              help="Paillier modulus (below 2048 only for tests).")
+@key_bits_option
 @_network_errors
-def user_keygen(output, bits):
+def user_keygen(output, key_bits):
     """Make USER.key and USER.pub (give USER.pub to the model owner)."""
+    from veil.compiler.packed_layout import check_key_bits
     from veil.service.user_client import keygen
-    from veil.compiler.driver import security_for
-    security_for(bits)                           # the same key-size rules as everywhere
-    key, pub = keygen(output, bits)
+    key, pub = keygen(output, check_key_bits(key_bits))
     click.echo(f"wrote {key} (private, 0600) and {pub} (public)", err=True)
 
 
@@ -74,7 +73,7 @@ def user_keygen(output, bits):
 @_cloud_option
 @click.option("--model", required=True, help="The model's published name.")
 @_ca_option
-@click.option("--workers", type=click.IntRange(min=1), help="Processes for this side's work.")
+@workers_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
 def user_denoise(noisy, output, key, address, model, tls_ca, workers, quiet):
@@ -120,11 +119,11 @@ def cloud():
 @click.option("--tls-key", type=click.Path(dir_okay=False, exists=True))
 @click.option("--rate-limit", type=click.IntRange(min=0), default=100_000, show_default=True,
               help="Patches per hour per user and model (0: no limit).")
-@click.option("--workers", type=click.IntRange(min=1), help="Processes for the heavy work.")
+@workers_option
 @_network_errors
 def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
     """Serve owners and users until SIGTERM or Ctrl-C."""
-    from veil.backends.yao.paillier.pooled import default_workers
+    from veil.backends.executor import local_executor
     from veil.service.cloud_service import CloudService
     from veil.service.ratelimit import RateLimiter
     from veil.service.server import Server, run_until_signal
@@ -137,9 +136,8 @@ def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
         tls = server_context(tls_cert, tls_key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stderr)
-    with Store.open(store_dir) as store:
-        service = CloudService(store, RateLimiter(store, rate_limit or None),
-                               default_workers() if workers is None else workers)
+    with Store.open(store_dir) as store, local_executor(workers) as executor:
+        service = CloudService(store, RateLimiter(store, rate_limit or None), executor)
         server = Server(service.handle, host, port, tls_context=tls)
         h, p = server.address
         click.echo(f"listening on {h}:{p}" + (" (TLS)" if tls else ""), err=True)

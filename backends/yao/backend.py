@@ -5,8 +5,10 @@ The owner publishes once per program, then the user (this thread) and the cloud 
 thread) talk only through an in-process channel of typed, length-checked frames. Wall time
 and the bytes each way are counted per phase: provisioning (once per model and user), then
 per batch the offline phase (no image needed; `packed` only) and the online phase. The
-heavy multi-exponentiations of `packed` run on `workers` processes. The result must equal
-the plaintext backend bit for bit.
+heavy multi-exponentiations of `packed` run on the executor (veil.backends.executor), made
+once here and held by both parties. The parties are driven through the interface both
+lowerings share (lowerings/parties.py). The result must equal the plaintext backend bit for
+bit.
 """
 from __future__ import annotations
 
@@ -21,12 +23,10 @@ from veil.backends.base import Backend
 from veil.backends.registry import register
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, InProcessChannel, PeerClosed
-from veil.backends.yao.paillier.pooled import default_workers
-from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedOwner, PackedUser,
-                                               receive_packed_model)
-from veil.backends.yao.lowerings.paper.protocol import (PaperCloud, PaperOwner, PaperUser,
-                                              receive_paper_model)
-from veil.compiler.program import Lowering, Program
+from veil.backends.executor import Executor, local_executor
+from veil.backends.yao.lowerings.catalog import parties_for
+from veil.compiler.program import Program
+from veil.util.errors import UsageError
 
 
 @dataclass
@@ -34,6 +34,11 @@ class Phase:
     seconds: float = 0.0
     up: int = 0           # bytes user -> cloud
     down: int = 0         # bytes cloud -> user
+
+    @property
+    def worth_reporting(self) -> bool:
+        """More than batch announcements (paper's offline phase is nothing else)."""
+        return self.seconds >= 0.05 or self.up + self.down > 4096
 
     def text(self, name: str) -> str:
         return f"{name} {self.seconds:.1f} s, up {self.up / 1e6:.1f} MB, down {self.down / 1e6:.1f} MB"
@@ -58,9 +63,13 @@ class _Meter:
 class YaoBackend(Backend):
     name = "yao"
     max_batch = 16
+    options = frozenset({"workers", "executor"})
 
-    def __init__(self, workers: int | None = None):
-        self.workers = default_workers() if workers is None else max(1, workers)
+    def __init__(self, workers: int | None = None, executor: Executor | None = None):
+        """`executor` if given (its owner closes it), else `workers` local processes
+        (default: every core, or VEIL_WORKERS), closed with the backend."""
+        self.executor = executor or local_executor(workers)
+        self._owns_executor = executor is None
         self._session: tuple | None = None
         self.phases = {"provisioning": Phase(), "offline": Phase(), "online": Phase()}
 
@@ -73,29 +82,30 @@ class YaoBackend(Backend):
         return sum(p.down for p in self.phases.values())
 
     def traffic(self) -> str:
-        pool = f"; {self.workers} worker process(es)" if self.phases["offline"].seconds else ""
-        return "; ".join(p.text(name) for name, p in self.phases.items() if p.seconds) + pool
+        pool = f"; {self.executor.describe()}" if self.phases["offline"].worth_reporting else ""
+        shown = {name: p for name, p in self.phases.items() if p.worth_reporting}
+        return "; ".join(p.text(name) for name, p in shown.items()) + pool
+
+    def close(self) -> None:
+        if self._owns_executor:
+            self.executor.close()
 
     def _start(self, program: Program):
         if self._session is not None and self._session[0] is program:
             return self._session
-        paper = program.lowering is Lowering.PAPER
-        owner_cls, receive = (PaperOwner, receive_paper_model) if paper else \
-            (PackedOwner, receive_packed_model)
+        parties = parties_for(program.lowering)
         pk, sk = P.generate_keypair(program.security.modulus_bits)   # warns below 2048 bits
         upload_cloud, upload_owner = InProcessChannel.pair()
         # The owner's encryptions use the fast fixed-base mode (DJN short exponents).
-        model = self._run_both(lambda: receive(upload_cloud, program, pk), upload_cloud,
-                               lambda: owner_cls(program).publish(upload_owner, pk,
-                                                                  P.ShortExpNoise(pk)),
+        model = self._run_both(lambda: parties.model.receive(upload_cloud, program, pk),
+                               upload_cloud,
+                               lambda: parties.owner(program).publish(upload_owner, pk,
+                                                                      P.ShortExpNoise(pk)),
                                upload_owner)
         sid = os.urandom(16)
         user_ch, cloud_ch = InProcessChannel.pair()
-        if paper:
-            user, cloud = PaperUser(program, pk, sk, sid), PaperCloud(program, pk, model, sid)
-        else:
-            user = PackedUser(program, pk, sk, sid, self.workers)
-            cloud = PackedCloud(program, pk, model, sid, workers=self.workers)
+        user = parties.user(program, pk, sk, sid, executor=self.executor)
+        cloud = parties.cloud(program, pk, model, sid, executor=self.executor)
         with _Meter(self.phases["provisioning"], user_ch, cloud_ch):
             self._run_both(lambda: user.setup(user_ch), user_ch,
                            lambda: cloud.setup(cloud_ch), cloud_ch)
@@ -133,11 +143,7 @@ class YaoBackend(Backend):
             raise errors[0]
         return result
 
-    def _batch(self, program: Program, user, cloud, user_ch, cloud_ch, chunk) -> np.ndarray:
-        if program.lowering is Lowering.PAPER:
-            with _Meter(self.phases["online"], user_ch, cloud_ch):
-                return self._run_both(lambda: user.run_batch(user_ch, chunk), user_ch,
-                                      lambda: cloud.serve_batch(cloud_ch), cloud_ch)
+    def _batch(self, user, cloud, user_ch, cloud_ch, chunk) -> np.ndarray:
         cloud_side = []                   # the cloud's prepared batch stays on its side
         with _Meter(self.phases["offline"], user_ch, cloud_ch):
             prepared = self._run_both(lambda: user.prepare(user_ch, len(chunk)), user_ch,
@@ -150,13 +156,12 @@ class YaoBackend(Backend):
     def run_fixed(self, program: Program, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.int64)
         if not program.model.input_format.fits(x):
-            raise ValueError(f"input patches out of range of {program.model.input_format}")
+            raise UsageError(f"input patches out of range of {program.model.input_format}")
         _, user, cloud, user_ch, cloud_ch = self._start(program)
         outs = []
         try:
             for i in range(0, len(x), self.max_batch):
-                outs.append(self._batch(program, user, cloud, user_ch, cloud_ch,
-                                        x[i:i + self.max_batch]))
+                outs.append(self._batch(user, cloud, user_ch, cloud_ch, x[i:i + self.max_batch]))
         except BaseException:
             self._session = None          # the channels are out of step: start afresh
             raise

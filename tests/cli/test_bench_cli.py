@@ -10,7 +10,7 @@ from veil.bench_cli import bench
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::veil.backends.yao.paillier.keys.InsecureKeyWarning")
-ARGS = ["--model", "tiny", "--bits", "768", "--patches", "1", "--sample", "4", "--workers", "2"]
+ARGS = ["--model", "tiny", "--key-bits", "768", "--patches", "1", "--sample", "4", "--workers", "2"]
 
 
 def invoke(*extra):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from veil.compiler.check import check, load_model, resolve_spec
+from veil.compiler.check import check
+from veil.models.catalog import load_model, resolve_spec
 from veil.compiler.errors import SpecError
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import Symmetry

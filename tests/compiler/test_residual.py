@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from veil.backends.registry import get_backend
-from veil.compiler.check import load_model
+from veil.backends.catalog import get_backend
+from veil.models.catalog import load_model
 from veil.compiler.errors import SpecError
 from veil.compiler.lower import lower
 

@@ -36,7 +36,7 @@ def test_residual_target_is_clean_minus_noisy_centre():
 
 
 def test_train_command_writes_weights_the_spec_accepts(tmp_path):
-    from veil.compiler.check import load_model, resolve_spec
+    from veil.models.catalog import load_model, resolve_spec
     spec = tmp_path / "t.veil"
     spec.write_text(resolve_spec("tiny").read_text().replace('"tiny.npz"', '"mine.npz"'))
     res = CliRunner().invoke(main, ["train", str(spec), "--steps", "20", "--batch", "8"])
@@ -47,7 +47,7 @@ def test_train_command_writes_weights_the_spec_accepts(tmp_path):
 
 def test_train_random_spec_needs_output(tmp_path):
     spec = tmp_path / "r.veil"
-    from veil.compiler.check import resolve_spec
+    from veil.models.catalog import resolve_spec
     spec.write_text(resolve_spec("tiny").read_text().replace('weights "tiny.npz"', "weights random seed 1"))
     res = CliRunner().invoke(main, ["train", str(spec), "--steps", "5"])
     assert res.exit_code != 0 and "say where to write them with -o" in res.stderr

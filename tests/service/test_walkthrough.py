@@ -62,8 +62,8 @@ class Cloud:
 
 @pytest.fixture
 def world(tmp_path):
-    veil("user", "keygen", "-o", tmp_path / "alice.key", "--bits", BITS)
-    veil("user", "keygen", "-o", tmp_path / "bob.key", "--bits", BITS)
+    veil("user", "keygen", "-o", tmp_path / "alice.key", "--key-bits", BITS)
+    veil("user", "keygen", "-o", tmp_path / "bob.key", "--key-bits", BITS)
     rng = np.random.default_rng(3)
     for name, size in (("small.png", 8), ("large.png", 24)):
         img = (128 + 40 * rng.standard_normal((size, size))).clip(0, 255).astype(np.uint8)

@@ -1,68 +1,36 @@
 """Many multi-exponentiations over fixed bases (and batch decryptions), inline or spread
-over worker processes.
+over an executor's workers (veil.backends.executor).
 
 The packed lowering's hot path is "for every patch and every block k, prod_j B_kj^(e_j)": the
 bases B (packed columns) are fixed per layer, the exponents change per patch. `FixedBases`
-runs that batch in this process (workers <= 1) or splits it over a process pool of `workers`
-processes (both cores on this machine). Workers are spawned, not forked, because the parties
-run as threads and a fork could copy a held lock. Only this process's own integers cross into
-the workers (bases, exponents, results): nothing received from another party is unpickled.
+runs that batch in this process (an executor of parallelism 1) or splits it over the
+executor's workers. Only this process's own integers cross into the workers (bases,
+exponents, results): nothing received from another party is unpickled. Each worker keeps
+the tables it built, keyed by a random id, so the bases cross once per worker.
 """
 from __future__ import annotations
 
-import atexit
-import os
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing
 
 from gmpy2 import mpz
+
+from veil.backends.executor import Executor, InlineExecutor
+from veil.backends.yao.paillier import decrypt as decrypt_crt
 
 from veil.backends.yao.paillier.fixed_base_tables import BlockPowers
 from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_size
 
-_pools: dict[int, ProcessPoolExecutor] = {}
+def _inline(executor: Executor | None, count: int) -> bool:
+    return executor is None or executor.parallelism == 1 or count < 2
 
 
-def default_workers() -> int:
-    """VEIL_WORKERS if set (1 turns the pool off), else every core of this machine."""
-    env = os.environ.get("VEIL_WORKERS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ValueError(f"VEIL_WORKERS={env!r} is not a number of worker processes") from None
-    return os.cpu_count() or 1
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """One pool per size for the whole process: the parties alternate, so they share it."""
-    if workers not in _pools:
-        _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    return _pools[workers]
-
-
-@atexit.register
-def _shutdown() -> None:
-    for pool in _pools.values():
-        pool.shutdown(wait=False, cancel_futures=True)
-    _pools.clear()
-
-
-def _split(items: list, workers: int) -> list[list]:
-    n = min(workers, len(items))
-    size = -(-len(items) // n)
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def decrypt(sk, cts: Sequence[int], workers: int = 1) -> list[int]:
-    """P.decrypt, split over the pool when there is more than one worker and ciphertext."""
-    from veil.backends.yao.paillier import decrypt as plain_decrypt
+def decrypt(sk, cts: Sequence[int], executor: Executor | None = None) -> list[int]:
+    """CRT decryption of many ciphertexts, split over the executor's workers."""
     cts = list(cts)
-    if workers <= 1 or len(cts) < 2:
-        return plain_decrypt(sk, cts)
-    futures = [_pool(workers).submit(plain_decrypt, sk, part) for part in _split(cts, workers)]
+    if _inline(executor, len(cts)):
+        return decrypt_crt(sk, cts)
+    futures = [executor.submit(decrypt_crt, sk, part) for part in executor.split(cts)]
     return [m for f in futures for m in f.result()]
 
 
@@ -90,22 +58,22 @@ class FixedBases:
     the bases' tables (fixed_base_tables.py) once, on first use."""
 
     def __init__(self, bases: Sequence[Sequence[int]], modulus: int, low: int, high: int,
-                 workers: int = 1):
+                 executor: Executor | None = None):
         self.bases = [list(b) for b in bases]
         self.modulus, self.low, self.high = mpz(modulus), low, high
-        self.workers = max(1, workers)
+        self.executor = executor or InlineExecutor()
         self.key = uuid.uuid4().hex
         self._inline: BlockPowers | None = None
 
     def products(self, rows: Sequence[Sequence[int]]) -> list[list[mpz]]:
         rows = [list(r) for r in rows]
-        if self.workers == 1 or len(rows) < 2:
+        if _inline(self.executor, len(rows)):
             if self._inline is None:
                 self._inline = BlockPowers(self.bases, self.modulus, self.low, self.high)
             return [self._inline.row(r) for r in rows]
         args = (self.key, self.bases, self.modulus, self.low, self.high)
-        futures = [_pool(self.workers).submit(_run_rows, *args, part)
-                   for part in _split(rows, self.workers)]
+        futures = [self.executor.submit(_run_rows, *args, part)
+                   for part in self.executor.split(rows)]
         return [r for f in futures for r in f.result()]
 
 
@@ -144,8 +112,8 @@ class PooledFreshNoise:
     about a sixth of the cost), so short jobs do not pay for the pool and long ones pay for
     it at most twice over (the ski-rental rule)."""
 
-    def __init__(self, pk, workers: int = 1, switch_after: int | None = None):
-        self.pk, self.workers = pk, max(1, workers)
+    def __init__(self, pk, executor: Executor | None = None, switch_after: int | None = None):
+        self.pk, self.executor = pk, executor or InlineExecutor()
         self.switch_after = pool_size(pk) if switch_after is None else switch_after
         self.taken = 0
         self._pool: list[mpz] | None = None
@@ -159,22 +127,22 @@ class PooledFreshNoise:
         return self._fresh(count) if self._pool is None else self._subset(count)
 
     def _fresh(self, count: int) -> list[mpz]:
-        if self.workers == 1 or count < 2:
+        if _inline(self.executor, count):
             return _fresh_factors(self.pk, count)
-        parts = _split(list(range(count)), self.workers)
-        futures = [_pool(self.workers).submit(_fresh_factors, self.pk, len(p)) for p in parts]
+        parts = self.executor.split(list(range(count)))
+        futures = [self.executor.submit(_fresh_factors, self.pk, len(p)) for p in parts]
         return [f for fut in futures for f in fut.result()]
 
     def _subset(self, count: int) -> list[mpz]:
-        if self.workers == 1 or count < 2:
+        if _inline(self.executor, count):
             if self._inline is None:
                 self._inline = SubsetProductNoise(self.pk, self._pool)
             return self._inline.take(count)
-        sizes = [len(p) for p in _split(list(range(count)), self.workers)]
-        futures = [_pool(self.workers).submit(_subset_factors, self._key, self.pk, None, n)
+        sizes = [len(p) for p in self.executor.split(list(range(count)))]
+        futures = [self.executor.submit(_subset_factors, self._key, self.pk, None, n)
                    for n in sizes]
         parts = [f.result() for f in futures]
-        retries = {i: _pool(self.workers).submit(_subset_factors, self._key, self.pk,
+        retries = {i: self.executor.submit(_subset_factors, self._key, self.pk,
                                                  self._pool, sizes[i])
                    for i, got in enumerate(parts) if got is None}   # a worker's first request
         return [f for i, got in enumerate(parts)

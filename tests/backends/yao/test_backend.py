@@ -2,6 +2,8 @@
 and `veil denoise`, as a user would run them."""
 import numpy as np
 import pytest
+
+from veil.util.errors import UsageError
 from click.testing import CliRunner
 from PIL import Image
 
@@ -22,7 +24,7 @@ def test_check_tiny_paper(seed):
 
 def test_check_other_random_weights(tmp_path):
     spec = (tmp_path / "t.veil")
-    from veil.compiler.check import resolve_spec
+    from veil.models.catalog import resolve_spec
     src = resolve_spec("tiny").read_text().replace('weights "tiny.npz"', "weights random seed 99")
     spec.write_text(src)
     res = run("check", spec, "--backends", "plaintext,yao", "--lowering", "paper",
@@ -71,15 +73,15 @@ def test_a_failing_party_stops_the_other_at_once(monkeypatch):
     shown is the cloud's, not 'peer closed'."""
     import time
 
-    from veil.backends.registry import get_backend
-    from veil.backends.yao.lowerings.packed.protocol import PackedCloud
-    from veil.compiler.driver import compile_spec, security_for
+    from veil.backends.catalog import get_backend
+    from veil.backends.yao.lowerings.packed.cloud import PackedCloud
+    from veil.models.catalog import compile_model
 
     def broken(self, ch):
         ch.recv(__import__("veil.backends.yao.framing.channel", fromlist=["Kind"]).Kind.INTEGERS)
         raise RuntimeError("cloud broke on purpose")
     monkeypatch.setattr(PackedCloud, "prepare", broken)
-    program = compile_spec("tiny", "packed", security_for(768))
+    program = compile_model("tiny", "packed", key_bits=768)
     backend = get_backend("yao")
     t = time.time()
     with pytest.raises(RuntimeError, match="cloud broke on purpose"):
@@ -89,8 +91,8 @@ def test_a_failing_party_stops_the_other_at_once(monkeypatch):
 
 
 def test_out_of_range_input_is_refused():
-    from veil.backends.registry import get_backend
-    from veil.compiler.driver import compile_spec, security_for
-    program = compile_spec("tiny", "packed", security_for(768))
-    with pytest.raises(ValueError, match="out of range"):
+    from veil.backends.catalog import get_backend
+    from veil.models.catalog import compile_model
+    program = compile_model("tiny", "packed", key_bits=768)
+    with pytest.raises(UsageError, match="out of range"):
         get_backend("yao").run_fixed(program, np.full((1, 25), 1 << 20, dtype=np.int64))

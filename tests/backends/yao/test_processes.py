@@ -7,19 +7,20 @@ import warnings
 
 import numpy as np
 
-from veil.backends.registry import get_backend
+from veil.backends.catalog import get_backend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import SocketChannel
-from veil.backends.yao.lowerings.paper.protocol import (PaperCloud, PaperOwner, PaperUser,
-                                              receive_paper_model, recv_public_key,
-                                              send_public_key)
-from veil.compiler.driver import compile_spec
+from veil.backends.yao.lowerings.frames import recv_public_key, send_public_key
+from veil.backends.yao.lowerings.paper.cloud import PaperCloud
+from veil.backends.yao.lowerings.paper.model import PaperOwner, receive_paper_model
+from veil.backends.yao.lowerings.paper.user import PaperUser
+from veil.models.catalog import compile_model
 from veil.compiler.program import SecurityParams
 from veil.models.crosscheck import random_pixel_patches
 
 
 def program():
-    return compile_spec("tiny", "paper", SecurityParams(modulus_bits=768))
+    return compile_model("tiny", "paper", key_bits=768)
 
 
 def owner_main(sock_user, sock_cloud):

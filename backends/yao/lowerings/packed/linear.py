@@ -34,14 +34,14 @@ from veil.backends.yao import paillier as P
 from veil.backends.yao.lowerings.garbled_activation import uniform_mask
 from veil.backends.yao.paillier import pooled as pool
 from veil.backends.yao.paillier.pooled import FixedBases
-from veil.backends.yao.lowerings.packed.shapes import PackedShapes
+from veil.compiler.packed_layout import PackedLayout
 from veil.backends.yao.lowerings.packed.slots import pack_blocks, unpack_blocks
 from veil.compiler.model import Layer
 
 Matrix = list[list[int]]            # rows of Python integers (beyond int64 once masked)
 
 
-def pack_columns(M: Sequence[Sequence[int]], sh: PackedShapes) -> Matrix:
+def pack_columns(M: Sequence[Sequence[int]], sh: PackedLayout) -> Matrix:
     """[k][j] = pack of column j over block k."""
     cols = [pack_blocks([row[j] for row in M], sh.slot_bits, sh.slots) for j in range(len(M[0]))]
     return [list(per_block) for per_block in zip(*cols)]
@@ -52,13 +52,13 @@ def _check(count: int, want: int, what: str) -> None:
         raise ValueError(f"expected {want} {what}, got {count}")
 
 
-def _rows(cts: Sequence[mpz], sh: PackedShapes, what: str) -> list[list[mpz]]:
+def _rows(cts: Sequence[mpz], sh: PackedLayout, what: str) -> list[list[mpz]]:
     _check(len(cts), sh.blocks * sh.n_in, what)
     return [list(cts[k * sh.n_in:(k + 1) * sh.n_in]) for k in range(sh.blocks)]
 
 
 # -- owner ------------------------------------------------------------------------------------
-def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
+def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedLayout,
                     noise: P.NoiseSource | None = None,
                     progress: Callable[[int], None] = lambda n: None) -> list[list[mpz]]:
     """[k][j] = Enc_u(pack W[block k, j]); `progress(count)` after each block."""
@@ -69,7 +69,7 @@ def publish_columns(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
     return out
 
 
-def publish_bias(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
+def publish_bias(pk_u: P.PublicKey, layer: Layer, sh: PackedLayout,
                  noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_u(pack(b)) per block, b shifted to the accumulator's fixed point as the plaintext
     reference adds it. Encrypted: the bias is part of the model, hidden from the cloud."""
@@ -79,13 +79,13 @@ def publish_bias(pk_u: P.PublicKey, layer: Layer, sh: PackedShapes,
 
 
 # -- provisioning -----------------------------------------------------------------------------
-def draw_weight_masks(sh: PackedShapes) -> Matrix:
+def draw_weight_masks(sh: PackedLayout) -> Matrix:
     """R >= 2^l_w keeps every slot of V = W + R positive (and never a weight value)."""
     return [[uniform_mask(sh.weight_bits, sh.kappa) for _ in range(sh.n_in)]
             for _ in range(sh.n_out)]
 
 
-def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: PackedShapes,
+def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: PackedLayout,
                    noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_u(pack(W + R)) row-major over [k][j], rerandomised (it goes to the key owner)."""
     packed_R = pack_columns(R, sh)
@@ -93,23 +93,23 @@ def masked_columns(pk_u: P.PublicKey, columns: list[list[mpz]], R: Matrix, sh: P
     return P.rerandomise_all(pk_u, sums, noise)
 
 
-def negated_masks(pk_c: P.PublicKey, R: Matrix, sh: PackedShapes,
+def negated_masks(pk_c: P.PublicKey, R: Matrix, sh: PackedLayout,
                   noise: P.NoiseSource | None = None) -> list[mpz]:
     """Enc_c(pack(-R)) row-major over [k][j], under the cloud's own key."""
     return P.encrypt(pk_c, [-m % pk_c.n for row in pack_columns(R, sh) for m in row], noise)
 
 
-def unmask_columns(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedShapes,
-                   workers: int = 1) -> Matrix:
+def unmask_columns(sk_u: P.PrivateKey, cts: Sequence[mpz], sh: PackedLayout,
+                   executor: Executor | None = None) -> Matrix:
     """V = W + R from the masked columns: the user's only view of the weights."""
     _check(len(cts), sh.blocks * sh.n_in, "masked weight ciphertexts")
-    plain = pool.decrypt(sk_u, cts, workers)
+    plain = pool.decrypt(sk_u, cts, executor)
     cols = [unpack_blocks(plain[j::sh.n_in], sh.slot_bits, sh.slots, sh.n_out)
             for j in range(sh.n_in)]
     return [list(row) for row in zip(*cols)]
 
 
-def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedShapes
+def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedLayout
                  ) -> list[list[mpz]]:
     """Q = Enc_c(pack W) [k][j], for the user's online products. No fresh factor: Q never
     leaves the user, and every product sent from it carries a fresh F."""
@@ -120,30 +120,30 @@ def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedS
 
 
 # -- offline, per patch -----------------------------------------------------------------------
-def draw_input_masks(sh: PackedShapes, patches: int) -> Matrix:
+def draw_input_masks(sh: PackedLayout, patches: int) -> Matrix:
     """The cloud's masks s on this layer's input: the previous garbled activation adds them."""
     return [[uniform_mask(sh.input_bits, sh.kappa) for _ in range(sh.n_in)]
             for _ in range(patches)]
 
 
-def draw_slot_masks(sh: PackedShapes, patches: int) -> Matrix:
+def draw_slot_masks(sh: PackedLayout, patches: int) -> Matrix:
     return [[uniform_mask(sh.mask_floor_bits, sh.kappa) for _ in range(sh.n_out)]
             for _ in range(patches)]
 
 
-def draw_accumulator_masks(sh: PackedShapes, patches: int) -> Matrix:
+def draw_accumulator_masks(sh: PackedLayout, patches: int) -> Matrix:
     """The user's masks r_c on this layer's accumulators (the output layer's too)."""
     return [[uniform_mask(sh.acc_bits, sh.kappa) for _ in range(sh.n_out)]
             for _ in range(patches)]
 
 
-def inverted_bias(pk_u: P.PublicKey, enc_bias: Sequence[mpz], sh: PackedShapes) -> list[mpz]:
+def inverted_bias(pk_u: P.PublicKey, enc_bias: Sequence[mpz], sh: PackedLayout) -> list[mpz]:
     _check(len(enc_bias), sh.blocks, "bias ciphertexts")
     return [gmpy2.invert(b, pk_u.nsquare) for b in enc_bias]
 
 
 def cloud_corrections(pk_u: P.PublicKey, columns: FixedBases | None, neg_bias: Sequence[mpz],
-                      s: Matrix | None, m: Matrix, sh: PackedShapes,
+                      s: Matrix | None, m: Matrix, sh: PackedLayout,
                       noise_u: P.NoiseSource | None = None) -> list[mpz]:
     """E[p][k] = Enc_u(pack(W s_p - b + m_p)), flat; s None for layer 1 (no input mask)."""
     n2 = pk_u.nsquare
@@ -164,11 +164,11 @@ def cloud_corrections(pk_u: P.PublicKey, columns: FixedBases | None, neg_bias: S
 
 
 def user_corrections(sk_u: P.PrivateKey, pk_c: P.PublicKey, E: Sequence[mpz], r_c: Matrix,
-                     sh: PackedShapes, noise_c: P.NoiseSource | None = None,
-                     workers: int = 1) -> list[mpz]:
+                     sh: PackedLayout, noise_c: P.NoiseSource | None = None,
+                     executor: Executor | None = None) -> list[mpz]:
     """F[p][k] = fresh Enc_c(pack(r_c,p) - A_pk), flat, with A = pack(W s - b + m)."""
     _check(len(E), len(r_c) * sh.blocks, "correction ciphertexts")
-    A = pool.decrypt(sk_u, E, workers)
+    A = pool.decrypt(sk_u, E, executor)
     limit = 1 << (sh.slot_bits * (sh.slots - 1) + sh.correction_bits)
     if any(a >= limit for a in A):
         raise ValueError("a correction does not fit its packed slots")
@@ -178,7 +178,7 @@ def user_corrections(sk_u: P.PrivateKey, pk_c: P.PublicKey, E: Sequence[mpz], r_
 
 # -- online, per patch ------------------------------------------------------------------------
 def user_products(pk_c: P.PublicKey, Q: FixedBases, exponents: Matrix, F: Sequence[mpz],
-                  sh: PackedShapes) -> list[mpz]:
+                  sh: PackedLayout) -> list[mpz]:
     """D[p][k] = prod_j Q_kj^(e_pj) * F_pk = Enc_c(pack(W y + b + r_c - m)), flat."""
     _check(len(F), len(exponents) * sh.blocks, "prepared corrections")
     bound = sh.exponent_bound
@@ -192,11 +192,11 @@ def user_products(pk_c: P.PublicKey, Q: FixedBases, exponents: Matrix, F: Sequen
     return out
 
 
-def cloud_decode(sk_c: P.PrivateKey, D: Sequence[mpz], m: Matrix, sh: PackedShapes,
-                 workers: int = 1) -> Matrix:
+def cloud_decode(sk_c: P.PrivateKey, D: Sequence[mpz], m: Matrix, sh: PackedLayout,
+                 executor: Executor | None = None) -> Matrix:
     """x + r_c per patch: decrypt, add back pack(m) (mod n), unpack non-negative slots."""
     _check(len(D), len(m) * sh.blocks, "products")
-    plain, n = pool.decrypt(sk_c, D, workers), sk_c.public.n
+    plain, n = pool.decrypt(sk_c, D, executor), sk_c.public.n
     masks = [v for row in m for v in pack_blocks(row, sh.slot_bits, sh.slots)]
     return [unpack_blocks([(a + b) % n for a, b in zip(plain[i:i + sh.blocks],
                                                         masks[i:i + sh.blocks])],
@@ -204,7 +204,7 @@ def cloud_decode(sk_c: P.PrivateKey, D: Sequence[mpz], m: Matrix, sh: PackedShap
             for i in range(0, len(plain), sh.blocks)]
 
 
-def user_output(masked: Matrix, r_c: Matrix, sh: PackedShapes) -> Matrix:
+def user_output(masked: Matrix, r_c: Matrix, sh: PackedLayout) -> Matrix:
     """q = (q + r_c) - r_c for the output layer, with the range the slots guarantee."""
     _check(len(masked), len(r_c), "output patches")
     bound = 1 << (sh.acc_bits + sh.kappa + 1)

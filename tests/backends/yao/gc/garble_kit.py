@@ -56,8 +56,8 @@ def assert_matches_plaintext(lin: Linearised, inputs: dict[str, np.ndarray], **k
 @functools.lru_cache(maxsize=1)
 def tiny_activation():
     """(masked tanh* Linearised, acc_bits, l_a) of the tiny model."""
-    from veil.compiler.driver import compile_spec
-    p = compile_spec("tiny")
+    from veil.models.catalog import compile_model
+    p = compile_model("tiny")
     lin = p.activation(1).masked_linear
     return lin, len(lin.inputs["x_masked"]), p.model.activation_format.total
 

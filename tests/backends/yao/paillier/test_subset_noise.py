@@ -8,6 +8,7 @@ import gmpy2
 import pytest
 
 from veil.backends.yao.paillier import subset_noise
+from veil.backends.executor import local_executor
 from veil.backends.yao.paillier.pooled import PooledFreshNoise
 from veil.backends.yao.paillier import (FreshNoise, InsecureKeyWarning, ShortExpNoise, decrypt,
                                         generate_keypair, recover_randomness)
@@ -91,11 +92,12 @@ def test_characters_are_uniform_unlike_the_short_exponent_mode(keys, source):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_pooled_noise_switches_to_subsets_after_its_threshold(keys, workers):
     pk, sk = keys
-    noise = PooledFreshNoise(pk, workers, switch_after=30)
-    first = noise.take(20)
-    assert noise._pool is None                                   # short jobs: full exponentiations
-    later = noise.take(20) + noise.take(7)
-    assert noise._pool is not None and len(noise._pool) == pool_size(pk)
-    factors = first + later
-    assert len(set(factors)) == 47 and decrypt(sk, factors) == [0] * 47
-    assert len(characters(sk, later)) >= 5
+    with local_executor(workers) as executor:
+        noise = PooledFreshNoise(pk, executor, switch_after=30)
+        first = noise.take(20)
+        assert noise._pool is None                                   # short jobs: full exponentiations
+        later = noise.take(20) + noise.take(7)
+        assert noise._pool is not None and len(noise._pool) == pool_size(pk)
+        factors = first + later
+        assert len(set(factors)) == 47 and decrypt(sk, factors) == [0] * 47
+        assert len(characters(sk, later)) >= 5

@@ -7,11 +7,13 @@ import warnings
 import numpy as np
 import pytest
 
+from veil.backends.executor import ProcessExecutor
+
 from veil.backends.plaintext import dense_exact
 from veil.backends.yao import paillier as P
 from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao.paillier.pooled import FixedBases
-from veil.backends.yao.lowerings.packed.shapes import PackedShapes
+from veil.compiler.packed_layout import PackedLayout
 from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import Layer
@@ -48,12 +50,12 @@ def make_layer(n_in: int, n_out: int, w_bits: int = 8, a_bits: int = 10,
                  acc_frac=wf.frac + af.frac, pos=SourcePos("test", 1, 1))
 
 
-def run_layer(keys, layer: Layer, patches: int, last: bool, y=None, workers: int = 1):
+def run_layer(keys, layer: Layer, patches: int, last: bool, y=None, executor=None):
     """One dense layer through every phase. The layer's input is the patch (layer 1) or
     y + s, the garbled activation's output masked by the cloud's s."""
     (pk_u, sk_u), (pk_c, sk_c) = keys
     sec = SecurityParams(modulus_bits=pk_u.bits, kappa=KAPPA)
-    sh = PackedShapes.of(layer, sec)
+    sh = PackedLayout.of(layer, sec)
     columns = L.publish_columns(pk_u, layer, sh)                          # owner
     bias = L.publish_bias(pk_u, layer, sh)
     R = L.draw_weight_masks(sh)                                            # cloud, once
@@ -62,19 +64,19 @@ def run_layer(keys, layer: Layer, patches: int, last: bool, y=None, workers: int
     V = L.unmask_columns(sk_u, masked, sh)                                 # user, once
     low = -sh.exponent_bound + 1 if sh.first else 0
     Q = FixedBases(L.user_columns(pk_c, V, neg_R, sh), pk_c.nsquare, low, sh.exponent_bound,
-                   workers)
+                   executor)
     s = None if sh.first else L.draw_input_masks(sh, patches)              # cloud, offline
     m = L.draw_slot_masks(sh, patches)
-    cols = FixedBases(columns, pk_u.nsquare, 0, 1 << (sh.input_bits + KAPPA), workers)
+    cols = FixedBases(columns, pk_u.nsquare, 0, 1 << (sh.input_bits + KAPPA), executor)
     E = L.cloud_corrections(pk_u, cols, L.inverted_bias(pk_u, bias, sh), s, m, sh)
     r_c = L.draw_accumulator_masks(sh, patches)                            # user, offline
-    F = L.user_corrections(sk_u, pk_c, E, r_c, sh, workers=workers)
+    F = L.user_corrections(sk_u, pk_c, E, r_c, sh, executor=executor)
     if y is None:                                                          # online
         y = full_range(layer.in_format, (patches, layer.n_in))
     e = y.tolist() if s is None else [[int(v) + a for v, a in zip(row, ss)]
                                       for row, ss in zip(y, s)]
     D = L.user_products(pk_c, Q, e, F, sh)
-    masked_x = L.cloud_decode(sk_c, D, m, sh, workers)
+    masked_x = L.cloud_decode(sk_c, D, m, sh, executor)
     out = L.user_output(masked_x, r_c, sh) if last else masked_x
     return dict(sh=sh, R=R, V=V, s=s, m=m, r_c=r_c, y=y, E=E, D=D, out=out, masked_x=masked_x)
 
@@ -108,7 +110,8 @@ def test_output_layer_signed(keys, n_in, n_out, first):
 def test_process_pool_equals_inline(keys):
     """Two worker processes give the same products as this process (and the reference)."""
     layer = make_layer(20, 60, first=False)
-    res = run_layer(keys, layer, patches=3, last=True, workers=2)
+    with ProcessExecutor(2) as executor:
+        res = run_layer(keys, layer, patches=3, last=True, executor=executor)
     assert (np.array(res["out"], np.int64) == dense_exact(layer, res["y"])).all()
 
 
@@ -134,7 +137,7 @@ def test_extreme_accumulators(keys):
 def test_counts_and_ranges_checked(keys):
     (pk_u, sk_u), (pk_c, sk_c) = keys
     layer = make_layer(4, 5, first=False)
-    sh = PackedShapes.of(layer, SecurityParams(modulus_bits=pk_u.bits, kappa=KAPPA))
+    sh = PackedLayout.of(layer, SecurityParams(modulus_bits=pk_u.bits, kappa=KAPPA))
     columns = L.publish_columns(pk_u, layer, sh)
     with pytest.raises(ValueError):
         L.unmask_columns(sk_u, L.masked_columns(pk_u, columns, L.draw_weight_masks(sh), sh)[:-1], sh)

@@ -6,12 +6,13 @@ import warnings
 import numpy as np
 import pytest
 
-from veil.backends.registry import get_backend
+from veil.backends.catalog import get_backend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import InProcessChannel
-from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedOwner, PackedUser,
-                                               receive_packed_model)
-from veil.compiler.driver import compile_spec
+from veil.backends.yao.lowerings.packed.cloud import PackedCloud
+from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed_model
+from veil.backends.yao.lowerings.packed.user import PackedUser
+from veil.models.catalog import compile_model
 from veil.compiler.program import SecurityParams
 
 from ..secure_testkit import both
@@ -21,7 +22,7 @@ from ..secure_testkit import both
 def session(request):
     """512 bits splits tiny's first layer (8 rows of 71-bit slots) over 2 blocks."""
     bits = request.param
-    program = compile_spec("tiny", "packed", SecurityParams(modulus_bits=bits))
+    program = compile_model("tiny", "packed", key_bits=bits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
         pk, sk = P.generate_keypair(bits)

@@ -13,8 +13,10 @@ from veil.backends.yao.lowerings import garbled_activation
 from veil.backends.yao.lowerings.paper import linear as paper_linear
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import InProcessChannel, Kind
-from veil.backends.yao.lowerings.paper.protocol import PaperCloud, PaperUser, publish_paper
-from veil.compiler.driver import compile_spec
+from veil.backends.yao.lowerings.paper.cloud import PaperCloud
+from veil.backends.yao.lowerings.paper.model import publish_paper
+from veil.backends.yao.lowerings.paper.user import PaperUser
+from veil.models.catalog import compile_model
 from veil.compiler.program import SecurityParams
 from veil.models.crosscheck import random_pixel_patches
 
@@ -63,7 +65,7 @@ class SeededSecrets:
 
 @pytest.fixture(scope="module")
 def setting():
-    program = compile_spec("tiny", "paper", SecurityParams(modulus_bits=768, kappa=KAPPA))
+    program = compile_model("tiny", "paper", key_bits=768, kappa=KAPPA)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
         pk, sk = P.generate_keypair(768)

@@ -26,9 +26,10 @@ import pytest
 
 from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao.framing.channel import InProcessChannel
-from veil.backends.yao.lowerings.packed.protocol import (PackedCloud, PackedOwner, PackedUser,
-                                               receive_packed_model)
-from veil.compiler.driver import compile_spec
+from veil.backends.yao.lowerings.packed.cloud import PackedCloud
+from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed_model
+from veil.backends.yao.lowerings.packed.user import PackedUser
+from veil.models.catalog import compile_model
 from veil.compiler.program import SecurityParams
 
 from .packed_security_kit import BITS, KAPPA, both, quiet_keys, recorded_run
@@ -36,7 +37,7 @@ from .packed_security_kit import BITS, KAPPA, both, quiet_keys, recorded_run
 
 @pytest.fixture(scope="package")
 def setting():
-    program = compile_spec("tiny", "packed", SecurityParams(modulus_bits=BITS, kappa=KAPPA))
+    program = compile_model("tiny", "packed", key_bits=BITS, kappa=KAPPA)
     user_keys = quiet_keys(BITS)
     while True:          # one honest key in four: 3 divides p - 1 and q - 1 (cubic characters)
         cloud_keys = quiet_keys(BITS)

@@ -10,7 +10,8 @@ import pytest
 from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import HEADER, MAGIC, VERSION, InProcessChannel, Kind
-from veil.backends.yao.lowerings.packed.protocol import PackedCloud, PackedUser
+from veil.backends.yao.lowerings.packed.cloud import PackedCloud
+from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.models.crosscheck import random_pixel_patches
 
 from ...secure_testkit import both, reference_intermediates   # tests/yao/secure_testkit.py

@@ -3,7 +3,7 @@ the plaintext reference does: the other files attack runs that are correct."""
 import numpy as np
 import pytest
 
-from veil.backends.registry import get_backend
+from veil.backends.catalog import get_backend
 
 pytestmark = pytest.mark.filterwarnings("ignore::veil.backends.yao.paillier.InsecureKeyWarning")
 

@@ -9,7 +9,8 @@ from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Kind, ProtocolError
 from veil.backends.yao.framing.payloads import pack_ints, unpack_ints
-from veil.backends.yao.lowerings.packed.protocol import CloudBatch, PackedCloud, PackedUser
+from veil.backends.yao.lowerings.packed.cloud import CloudBatch, PackedCloud
+from veil.backends.yao.lowerings.packed.user import PackedUser
 
 from .packed_security_kit import KAPPA, Recording, both, endpoint, frame, the_patches
 

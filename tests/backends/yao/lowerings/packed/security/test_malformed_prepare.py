@@ -2,10 +2,12 @@
 by the receiver before it uses them."""
 import pytest
 
+from veil.util.errors import UsageError
+
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Kind, ProtocolError
 from veil.backends.yao.framing.payloads import pack_ints
-from veil.backends.yao.lowerings.packed.protocol import MAX_PATCHES
+from veil.backends.yao.lowerings.packed.user import MAX_BATCH_PATCHES as MAX_PATCHES
 
 from .packed_security_kit import endpoint, frame
 
@@ -42,7 +44,7 @@ def test_user_refuses_a_bad_batch_size_before_sending(parties):
     user, _ = parties
     for patches in (0, MAX_PATCHES + 1, -1):
         ch = endpoint()
-        with pytest.raises(ValueError):
+        with pytest.raises(UsageError):
             user.prepare(ch, patches)
         assert ch.sent == []
 

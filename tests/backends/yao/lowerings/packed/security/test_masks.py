@@ -3,7 +3,7 @@ CSPRNG: a floor one bit short is a 2^-kappa event that no recorded run shows."""
 import pytest
 
 from veil.backends.yao.lowerings.packed import linear as L
-from veil.backends.yao.lowerings.packed.shapes import PackedShapes
+from veil.compiler.packed_layout import PackedLayout
 
 from .packed_security_kit import KAPPA
 
@@ -20,7 +20,7 @@ def test_masks_come_from_secrets_and_span_exactly_their_range(setting, monkeypat
     import secrets
     program = setting[0]
     for st in program.dense:
-        sh = PackedShapes.of(st.layer, program.security)
+        sh = st.packed
         draws = {"R": (lambda: L.draw_weight_masks(sh), sh.weight_bits),
                  "s": (lambda: L.draw_input_masks(sh, 2), sh.input_bits),
                  "m": (lambda: L.draw_slot_masks(sh, 2), sh.mask_floor_bits),

@@ -1,0 +1,101 @@
+"""The `packed` lowering's user: provisioning (V = W + R, then Q = Enc_c(pack W)), the
+offline phase (corrections F, the garbled activations' OT), the online products.
+
+See protocol.py for the message flow and docs/protocol.md for why each step is safe.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from gmpy2 import mpz
+
+from veil.backends.executor import Executor
+from veil.backends.yao import paillier as P
+from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.payloads import unpack_ints
+from veil.backends.yao.lowerings.frames import (OT_SETUP_BYTES, recv_cts, send_batch_request,
+                                                send_cts)
+from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, EvaluatorBatch
+from veil.backends.yao.lowerings.packed import linear as L
+from veil.backends.yao.lowerings.packed.shapes import program_shapes
+from veil.backends.yao.lowerings.parties import User
+from veil.backends.yao.ot.extension import OTExtReceiver
+from veil.backends.yao.paillier.pooled import FixedBases, PooledFreshNoise
+from veil.compiler.program import Program
+
+MAX_BATCH_PATCHES = 64    # per batch: bounds every message and the garbled tables held
+
+
+def split_rows(flat: list[int], width: int) -> list[list[int]]:
+    return [list(flat[i:i + width]) for i in range(0, len(flat), width)]
+
+
+@dataclass
+class UserBatch:
+    """The user's offline state for one batch: per layer F and r_c; per activation E-side GC."""
+    patches: int
+    F: list[list[mpz]] = field(default_factory=list)
+    r_c: list[list[list[int]]] = field(default_factory=list)
+    gc: list[EvaluatorBatch] = field(default_factory=list)
+
+
+class PackedUser(User):
+    max_batch_patches = MAX_BATCH_PATCHES
+
+    def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes,
+                 executor: Executor | None = None):
+        super().__init__(program, pk, sk, session_id, executor)
+        self.ot = OTExtReceiver(session_id)
+        self.evaluator = ActivationEvaluator(self.ot, program.security.kappa)
+        self.Q: list[FixedBases] = []
+
+    def provision(self, ch: Channel) -> None:
+        """Once per model and user: V = W + R, then Q = Enc_c(pack W) per layer."""
+        self.pk_c = P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=4096))
+        self.shapes = program_shapes(self.program, self.pk.bits, self.pk_c.bits)
+        self.noise_c = PooledFreshNoise(self.pk_c, self.executor)   # uniform: see its class
+        for sh in self.shapes:
+            V = L.unmask_columns(self.sk, recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh,
+                                 self.executor)
+            neg_R = recv_cts(ch, self.pk_c, sh.blocks * sh.n_in)
+            low = -sh.exponent_bound + 1 if sh.first else 0
+            self.Q.append(FixedBases(L.user_columns(self.pk_c, V, neg_R, sh), self.pk_c.nsquare,
+                                     low, sh.exponent_bound, self.executor))
+
+    def open_session(self, ch: Channel) -> None:
+        ch.send(Kind.OT, self.ot.setup().to_bytes())
+        self.ot.finish_setup(ch.recv(Kind.OT, max_payload=OT_SETUP_BYTES))
+
+    def prepare(self, ch: Channel, patches: int) -> UserBatch:
+        """The offline phase for the next `patches` patches: needs no image."""
+        self.check_batch(patches)
+        send_batch_request(ch, patches)
+        batch = UserBatch(patches)
+        for sh in self.shapes:
+            E = recv_cts(ch, self.pk, patches * sh.blocks)
+            r_c = L.draw_accumulator_masks(sh, patches)
+            batch.F.append(L.user_corrections(self.sk, self.pk_c, E, r_c, sh, self.noise_c,
+                                              self.executor))
+            batch.r_c.append(r_c)
+        for st, r_c in zip(self.program.dense, batch.r_c):
+            act = self.program.activation(st.layer.index)
+            if act is not None:
+                batch.gc.append(self.evaluator.prepare(ch, act, [v for row in r_c for v in row]))
+        return batch
+
+    def run_online(self, ch: Channel, batch: UserBatch, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.int64)
+        if len(x) != batch.patches:
+            raise ValueError(f"{len(x)} patches for a batch prepared for {batch.patches}")
+        y = x.tolist()
+        for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):
+            send_cts(ch, self.pk_c, L.user_products(self.pk_c, self.Q[k], y, batch.F[k], sh))
+            if self.program.activation(st.layer.index) is None:
+                bound = 1 << (sh.acc_bits + sh.kappa + 1)
+                flat = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=len(x) * sh.n_out * 16 + 64),
+                                   bound, len(x) * sh.n_out)
+                return np.array(L.user_output(split_rows(flat, sh.n_out), batch.r_c[k], sh),
+                                dtype=np.int64)
+            y = split_rows(self.evaluator.finish(ch, batch.gc[k]), sh.n_out)
+        raise AssertionError("unreachable: the last layer returns")
