@@ -20,7 +20,8 @@ import gmpy2
 import numpy as np
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import InProcessChannel, Kind
+from veil.backends.yao.framing.channel import InProcessChannel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.garbled_activation import (ActivationEvaluator, ActivationGarbler,
                                                   uniform_mask)
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender

@@ -24,9 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, PeerClosed, ProtocolError
+from veil.backends.yao.framing.channel import Channel, PeerClosed, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.paillier.codec import HEADER_SIZE
 from veil.service.error_frames import RemoteError, recv_or_error, send_error
+from veil.service.frames import ServiceKind
 
 ID_BYTES, NONCE_BYTES, CHALLENGE_BYTES, ANSWER_BYTES = 16, 32, 32, 32
 MAX_NAME_BYTES = 128
@@ -104,7 +106,7 @@ def authenticate_user(channel: Channel, lookup: Lookup,
                       connection_id: bytes | None = None) -> Identity:
     """The server's side. `lookup(user_id, model)` returns the registered public key, or None
     for an unknown user or model. Raises AuthError unless the peer holds the private key."""
-    user_id, model = _parse_hello(_receive(channel, Kind.AUTH_HELLO, HELLO_LIMIT, "the client"))
+    user_id, model = _parse_hello(_receive(channel, ServiceKind.AUTH_HELLO, HELLO_LIMIT, "the client"))
     pk = lookup(user_id, model)
     if pk is None:
         raise AuthError(f"unknown user {user_id!r} or model {model!r}")
@@ -113,16 +115,16 @@ def authenticate_user(channel: Channel, lookup: Lookup,
         raise ValueError(f"connection id must be {ID_BYTES} bytes, got {len(cid)}")
     nonce, challenge = secrets.token_bytes(NONCE_BYTES), secrets.token_bytes(CHALLENGE_BYTES)
     sealed = P.encrypt(pk, [int.from_bytes(challenge, "big")])
-    channel.send(Kind.AUTH_CHALLENGE, cid + nonce + _commitment(nonce, challenge)
+    channel.send(ServiceKind.AUTH_CHALLENGE, cid + nonce + _commitment(nonce, challenge)
                  + P.dumps_ciphertexts(pk, sealed))
-    answer = _receive(channel, Kind.AUTH_ANSWER, ANSWER_BYTES, f"user {user_id!r}")
+    answer = _receive(channel, ServiceKind.AUTH_ANSWER, ANSWER_BYTES, f"user {user_id!r}")
     if len(answer) != ANSWER_BYTES:
         raise AuthError(f"authentication of user {user_id!r} failed: answer of {len(answer)} "
                         f"bytes, expected {ANSWER_BYTES}")
     if not hmac.compare_digest(answer, _answer(challenge, nonce, user_id, model, cid)):
         raise AuthError(f"authentication of user {user_id!r} failed: wrong answer to the "
                         "challenge")
-    channel.send(Kind.AUTH_OK, b"")
+    channel.send(ServiceKind.AUTH_OK, b"")
     return Identity(user_id, model, cid, pk)
 
 
@@ -142,9 +144,9 @@ def _server_refused(e: RemoteError, user_id: str) -> AuthError:
 
 def prove_identity(channel: Channel, sk: P.PrivateKey, user_id: str, model: str) -> bytes:
     """The user's side; returns the connection id the server assigned."""
-    channel.send(Kind.AUTH_HELLO, _name(user_id, "user id") + _name(model, "model name"))
+    channel.send(ServiceKind.AUTH_HELLO, _name(user_id, "user id") + _name(model, "model name"))
     try:
-        payload = recv_or_error(channel, Kind.AUTH_CHALLENGE, CHALLENGE_LIMIT)
+        payload = recv_or_error(channel, ServiceKind.AUTH_CHALLENGE, CHALLENGE_LIMIT)
     except RemoteError as e:
         raise _server_refused(e, user_id) from e
     head = ID_BYTES + NONCE_BYTES + 32
@@ -166,9 +168,9 @@ def prove_identity(channel: Channel, sk: P.PrivateKey, user_id: str, model: str)
     if not hmac.compare_digest(_commitment(nonce, challenge), commitment):
         raise _refuse(channel, "the server's challenge does not match its commitment: "
                                "refusing to answer")
-    channel.send(Kind.AUTH_ANSWER, _answer(challenge, nonce, user_id, model, cid))
+    channel.send(ServiceKind.AUTH_ANSWER, _answer(challenge, nonce, user_id, model, cid))
     try:
-        recv_or_error(channel, Kind.AUTH_OK, 0)
+        recv_or_error(channel, ServiceKind.AUTH_OK, 0)
     except RemoteError as e:
         raise _server_refused(e, user_id) from e
     return cid

@@ -18,7 +18,8 @@ from collections import defaultdict
 
 from veil.backends.executor import Executor, InlineExecutor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.catalog import parties_for
 from veil.backends.yao.lowerings.frames import read_batch_request
 from veil.backends.yao.lowerings.parties import Cloud, EncryptedModel
@@ -31,6 +32,7 @@ from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name
                                    send_json, user_id as user_id_of)
 from veil.service.ratelimit import RateLimited, RateLimiter
 from veil.service.store import ModelRecord, Store
+from veil.service.frames import ServiceKind
 
 MODEL_UPLOAD_FRAME_BYTES = 1 << 32    # the largest frame of a model upload (one layer)
 
@@ -44,7 +46,7 @@ class CloudService:
         self._lock = threading.Lock()
 
     def handle(self, ch: Channel, peer) -> None:
-        op = recv_json(ch, Kind.REQUEST, {"op": str})["op"]
+        op = recv_json(ch, ServiceKind.REQUEST, {"op": str})["op"]
         if op == "publish":
             self._publish(ch)
         elif op == "denoise":
@@ -71,7 +73,7 @@ class CloudService:
         return program
 
     def _publish(self, ch: Channel) -> None:
-        manifest = recv_json(ch, Kind.MANIFEST, MANIFEST_FIELDS)
+        manifest = recv_json(ch, ServiceKind.MANIFEST, MANIFEST_FIELDS)
         try:
             check_name(manifest["name"])
             pk_bytes = ch.recv(Kind.PUBLIC_KEY, max_payload=1 << 16)
@@ -91,7 +93,7 @@ class CloudService:
             self.store.register_user(f"user-{uid[:16]}", P.dumps_public_key(pk))
         public = {k: manifest[k] for k in MANIFEST_FIELDS}
         version = self.store.put_model(manifest["name"], uid, public, blobs)
-        send_json(ch, Kind.DONE, {"version": version, "user_id": uid})
+        send_json(ch, ServiceKind.DONE, {"version": version, "user_id": uid})
 
     # -- user ---------------------------------------------------------------------------------
     def _lookup(self, uid: str, model: str) -> P.PublicKey | None:
@@ -125,13 +127,13 @@ class CloudService:
         if rec is None:
             raise ServiceError(f"no model {ident.model!r} for this user")
         program = self._compile(rec.manifest)
-        send_json(ch, Kind.MANIFEST, dict(rec.manifest, version=rec.version))
+        send_json(ch, ServiceKind.MANIFEST, dict(rec.manifest, version=rec.version))
         cloud = self._cloud(rec, program, ident.public_key, ident.connection_id)
         cloud.send_provisioning(ch)
         cloud.open_session(ch)
         while True:
-            kind, payload = ch.recv_any((Kind.INTEGERS, Kind.DONE), max_payload=1024)
-            if kind is Kind.DONE:
+            kind, payload = ch.recv_any((Kind.INTEGERS, ServiceKind.DONE), max_payload=1024)
+            if kind is ServiceKind.DONE:
                 return
             patches = read_batch_request(payload, cloud.max_batch_patches)
             try:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ssl
 
-from veil.backends.yao.framing.channel import (HEADER, MAGIC, VERSION, Channel, Kind, PeerClosed,
-                                       ProtocolError, SocketChannel)
+from veil.backends.yao.framing.channel import (HEADER, MAGIC, VERSION, Channel, PeerClosed,
+                                               ProtocolError, SocketChannel)
+from veil.backends.yao.framing.kinds import FrameKind
+from veil.service.frames import ServiceKind
 
 MAX_REASON_CHARS = 500          # at most 2000 bytes of UTF-8
 ERROR_LIMIT = 4096              # the largest ERROR payload a party reads
@@ -39,7 +41,7 @@ def public_reason(exc: BaseException) -> str:
 
 
 def send_error(channel: Channel, reason: str) -> None:
-    channel.send(Kind.ERROR, one_line(reason).encode())
+    channel.send(ServiceKind.ERROR, one_line(reason).encode())
 
 
 class _Replay(Channel):
@@ -56,12 +58,13 @@ class _Replay(Channel):
         return self._channel._recv_exact(n)
 
 
-def recv_any_or_error(channel: Channel, kinds: tuple[Kind, ...],
-                      max_payload: int | None = None) -> tuple[Kind, bytes]:
+def recv_any_or_error(channel: Channel, kinds: tuple[FrameKind, ...],
+                      max_payload: int | None = None) -> tuple[FrameKind, bytes]:
     """`channel.recv_any(kinds, max_payload)`, except that an ERROR frame raises RemoteError."""
     header = channel._recv_exact(HEADER.size)
     magic, version, got, length = HEADER.unpack(header)
-    if got == Kind.ERROR and Kind.ERROR not in kinds and magic == MAGIC and version == VERSION:
+    if (got == ServiceKind.ERROR.code and ServiceKind.ERROR not in kinds and magic == MAGIC
+            and version == VERSION):
         if length > ERROR_LIMIT:
             raise ProtocolError(f"ERROR message of {length} bytes exceeds the limit of "
                                 f"{ERROR_LIMIT}")
@@ -74,7 +77,7 @@ def recv_any_or_error(channel: Channel, kinds: tuple[Kind, ...],
     return out
 
 
-def recv_or_error(channel: Channel, kind: Kind, max_payload: int | None = None) -> bytes:
+def recv_or_error(channel: Channel, kind: FrameKind, max_payload: int | None = None) -> bytes:
     """`channel.recv(kind, max_payload)`, except that an ERROR frame raises `RemoteError`."""
     return recv_any_or_error(channel, (kind,), max_payload)[1]
 
@@ -83,8 +86,8 @@ class ServiceChannel(SocketChannel):
     """A SocketChannel whose receives surface the peer's ERROR frames as `RemoteError` and
     whose transport failures (reset, broken pipe, TLS alerts) are `ProtocolError`s."""
 
-    def recv_any(self, expected: tuple[Kind, ...], max_payload: int | None = None
-                 ) -> tuple[Kind, bytes]:
+    def recv_any(self, expected: tuple[FrameKind, ...], max_payload: int | None = None
+                 ) -> tuple[FrameKind, bytes]:
         return recv_any_or_error(self, expected, max_payload)
 
     def _recv_exact(self, n: int) -> bytes:

@@ -7,7 +7,8 @@ import json
 import re
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 
 SERVICE_LOWERING = "packed"    # the lowering the service runs (its parties: lowerings/parties.py)
 JSON_LIMIT = 1 << 20            # a published spec is a few kilobytes

@@ -11,13 +11,14 @@ from __future__ import annotations
 from tqdm import tqdm
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Kind
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.catalog import parties_for
 from veil.compiler.digest import structure_digest
 from veil.compiler.public import public_text
 from veil.models.catalog import compile_model, resolve_spec
 from veil.service.client import connect
 from veil.service.messages import SERVICE_LOWERING, check_name, recv_json, send_json
+from veil.service.frames import ServiceKind
 
 
 def publish(spec: str, user_pub: str, address: str, name: str, tls=None,
@@ -32,13 +33,13 @@ def publish(spec: str, user_pub: str, address: str, name: str, tls=None,
     noise = P.ShortExpNoise(pk)
     ch = connect(address, tls)
     try:
-        send_json(ch, Kind.REQUEST, {"op": "publish"})
-        send_json(ch, Kind.MANIFEST, manifest)
+        send_json(ch, ServiceKind.REQUEST, {"op": "publish"})
+        send_json(ch, ServiceKind.MANIFEST, manifest)
         ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(pk))
         with tqdm(total=owner.ciphertexts(), unit="ct", desc="encrypting",
                   disable=not progress) as bar:
             owner.publish(ch, pk, noise, bar.update)
-        done = recv_json(ch, Kind.DONE, {"version": int, "user_id": str})
+        done = recv_json(ch, ServiceKind.DONE, {"version": int, "user_id": str})
     finally:
         ch.close()
     return (f"published {program.model.name} as {name!r} version {done['version']} for user "

@@ -17,7 +17,8 @@ import numpy as np
 from veil.backends.base import Backend
 from veil.backends.executor import Executor, InlineExecutor, local_executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.catalog import parties_for
 from veil.compiler.digest import structure_digest
 from veil.models.catalog import compile_model
@@ -30,6 +31,7 @@ from veil.service.journal import Journal
 from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name, recv_json,
                                    send_json, user_id)
 from veil.service.error_frames import ServiceError
+from veil.service.frames import ServiceKind
 
 BATCH = 16                        # patches per batch: progress and journal granularity
 USER_FRAME_BYTES = 1 << 30        # the largest frame the user accepts (a batch's garbled tables)
@@ -42,10 +44,10 @@ class RemoteSession:
                  executor: Executor | None = None):
         self.sk, self.model = sk, check_name(model)
         self.ch: Channel = connect(address, tls)
-        send_json(self.ch, Kind.REQUEST, {"op": "denoise"})
+        send_json(self.ch, ServiceKind.REQUEST, {"op": "denoise"})
         cid = prove_identity(self.ch, sk, user_id(sk.public), model)
         self.ch.max_payload = USER_FRAME_BYTES
-        self.manifest = recv_json(self.ch, Kind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
+        self.manifest = recv_json(self.ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
         if self.manifest["modulus_bits"] != sk.public.bits:
             raise ServiceError(f"model {model!r} was published for a {self.manifest['modulus_bits']}"
                                f"-bit key, this key has {sk.public.bits} bits")
@@ -62,7 +64,7 @@ class RemoteSession:
 
     def close(self) -> None:
         try:
-            send_json(self.ch, Kind.DONE, {})
+            send_json(self.ch, ServiceKind.DONE, {})
         finally:
             self.ch.close()
 

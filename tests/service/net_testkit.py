@@ -4,27 +4,29 @@ from __future__ import annotations
 import contextlib
 import socket
 
-from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel
+from veil.backends.yao.framing.kinds import Kind
 from veil.service.server import Server
+from veil.service.frames import ServiceKind
 
 ECHO_LIMIT = 1 << 20
 
 
 def echo_handler(channel: Channel, peer) -> None:
     """Echo HELLO payloads until an empty one, then answer DONE."""
-    while payload := channel.recv(Kind.HELLO, max_payload=ECHO_LIMIT):
-        channel.send(Kind.HELLO, payload)
-    channel.send(Kind.DONE, b"")
+    while payload := channel.recv(ServiceKind.HELLO, max_payload=ECHO_LIMIT):
+        channel.send(ServiceKind.HELLO, payload)
+    channel.send(ServiceKind.DONE, b"")
 
 
 def echo(channel: Channel, payload: bytes) -> bytes:
-    channel.send(Kind.HELLO, payload)
-    return channel.recv(Kind.HELLO, max_payload=ECHO_LIMIT)
+    channel.send(ServiceKind.HELLO, payload)
+    return channel.recv(ServiceKind.HELLO, max_payload=ECHO_LIMIT)
 
 
 def finish(channel: Channel) -> None:
-    channel.send(Kind.HELLO, b"")
-    channel.recv(Kind.DONE, max_payload=0)
+    channel.send(ServiceKind.HELLO, b"")
+    channel.recv(ServiceKind.DONE, max_payload=0)
     channel.close()
 
 

@@ -10,10 +10,12 @@ import pytest
 from .net_testkit import host_port, running
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import InProcessChannel, Kind
+from veil.backends.yao.framing.channel import InProcessChannel
+from veil.backends.yao.framing.kinds import Kind
 from veil.service import auth
 from veil.service.auth import AuthError, authenticate_user, prove_identity
 from veil.service.client import RemoteError, connect, recv_or_error
+from veil.service.frames import ServiceKind
 
 MODEL = "compact"
 
@@ -52,7 +54,7 @@ def finished(out):
 
 
 def read_challenge(channel, pk):
-    payload = channel.recv(Kind.AUTH_CHALLENGE)
+    payload = channel.recv(ServiceKind.AUTH_CHALLENGE)
     cid, nonce = payload[:16], payload[16:48]
     return cid, nonce, P.loads_ciphertexts(pk, payload[80:])
 
@@ -92,10 +94,10 @@ def test_another_users_key_is_refused_on_both_sides(keys, lookup):
 def test_answer_computed_with_another_users_key_fails(keys, lookup):
     server_end, user_end = InProcessChannel.pair(timeout=5)
     out = run_server(lookup, server_end)
-    user_end.send(Kind.AUTH_HELLO, auth._name("alice", "") + auth._name(MODEL, ""))
+    user_end.send(ServiceKind.AUTH_HELLO, auth._name("alice", "") + auth._name(MODEL, ""))
     cid, nonce, sealed = read_challenge(user_end, keys["alice"][0])
     wrong = P.decrypt(keys["bob"][1], [c % keys["bob"][0].nsquare for c in sealed])[0]
-    user_end.send(Kind.AUTH_ANSWER, hmac_answer(wrong, nonce, "alice", MODEL, cid))
+    user_end.send(ServiceKind.AUTH_ANSWER, hmac_answer(wrong, nonce, "alice", MODEL, cid))
     with pytest.raises(AuthError, match="user 'alice' failed: wrong answer to the challenge"):
         raise finished(out)["error"]
 
@@ -109,13 +111,13 @@ def test_replayed_answer_from_another_connection_fails(keys, lookup):
                                          original(kind, payload))
     prove_identity(a_user, keys["alice"][1], "alice", MODEL)
     assert "identity" in finished(out)
-    recorded = dict(sent)[Kind.AUTH_ANSWER]
+    recorded = dict(sent)[ServiceKind.AUTH_ANSWER]
 
     b_server, attacker = InProcessChannel.pair(timeout=5)
     out = run_server(lookup, b_server)
-    attacker.send(Kind.AUTH_HELLO, dict(sent)[Kind.AUTH_HELLO])
-    attacker.recv(Kind.AUTH_CHALLENGE)
-    attacker.send(Kind.AUTH_ANSWER, recorded)
+    attacker.send(ServiceKind.AUTH_HELLO, dict(sent)[ServiceKind.AUTH_HELLO])
+    attacker.recv(ServiceKind.AUTH_CHALLENGE)
+    attacker.send(ServiceKind.AUTH_ANSWER, recorded)
     with pytest.raises(AuthError, match="wrong answer to the challenge"):
         raise finished(out)["error"]
 
@@ -129,9 +131,9 @@ def test_replayed_answer_from_another_connection_fails(keys, lookup):
 def test_garbage_answers_fail(keys, lookup, answer, message):
     server_end, user_end = InProcessChannel.pair(timeout=5)
     out = run_server(lookup, server_end)
-    user_end.send(Kind.AUTH_HELLO, auth._name("alice", "") + auth._name(MODEL, ""))
-    user_end.recv(Kind.AUTH_CHALLENGE)
-    user_end.send(Kind.AUTH_ANSWER, answer)
+    user_end.send(ServiceKind.AUTH_HELLO, auth._name("alice", "") + auth._name(MODEL, ""))
+    user_end.recv(ServiceKind.AUTH_CHALLENGE)
+    user_end.send(ServiceKind.AUTH_ANSWER, answer)
     with pytest.raises(AuthError, match=message):
         raise finished(out)["error"]
 
@@ -148,7 +150,7 @@ def test_garbage_answers_fail(keys, lookup, answer, message):
 def test_malformed_hello_fails(lookup, hello, message):
     server_end, user_end = InProcessChannel.pair(timeout=5)
     out = run_server(lookup, server_end)
-    user_end.send(Kind.AUTH_HELLO, hello)
+    user_end.send(ServiceKind.AUTH_HELLO, hello)
     with pytest.raises(AuthError, match=message):
         raise finished(out)["error"]
 
@@ -176,13 +178,13 @@ def test_user_is_not_a_decryption_oracle(keys):
 
     thread = threading.Thread(target=user)
     thread.start()
-    server_end.recv(Kind.AUTH_HELLO)
+    server_end.recv(ServiceKind.AUTH_HELLO)
     nonce = os.urandom(32)
     guess = hashlib.sha256(b"veil-auth-commit" + nonce + os.urandom(32)).digest()
-    server_end.send(Kind.AUTH_CHALLENGE, os.urandom(16) + nonce + guess
+    server_end.send(ServiceKind.AUTH_CHALLENGE, os.urandom(16) + nonce + guess
                     + P.dumps_ciphertexts(pk, P.encrypt(pk, [1234])))
     with pytest.raises(RemoteError, match="does not match its commitment"):
-        recv_or_error(server_end, Kind.AUTH_ANSWER, 32)
+        recv_or_error(server_end, ServiceKind.AUTH_ANSWER, 32)
     thread.join(5)
     assert len(errors) == 1 and "refusing to answer" in str(errors[0])
 
@@ -190,12 +192,12 @@ def test_user_is_not_a_decryption_oracle(keys):
 def test_over_a_real_server(keys, lookup):
     def handler(channel, peer):
         who = authenticate_user(channel, lookup)
-        channel.send(Kind.DONE, who.user_id.encode())
+        channel.send(ServiceKind.DONE, who.user_id.encode())
 
     with running(handler, timeout=5) as server:
         ch = connect(host_port(server), timeout=5)
         prove_identity(ch, keys["bob"][1], "bob", MODEL)
-        assert ch.recv(Kind.DONE, max_payload=16) == b"bob"
+        assert ch.recv(ServiceKind.DONE, max_payload=16) == b"bob"
         ch.close()
         ch = connect(host_port(server), timeout=5)
         with pytest.raises(AuthError, match="the server refused user 'carol': unknown user"):

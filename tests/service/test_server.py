@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from .net_testkit import echo, finish, host_port, raw, running
 
-from veil.backends.yao.framing.channel import HEADER, Kind, PeerClosed, ProtocolError
+from veil.backends.yao.framing.channel import HEADER, PeerClosed, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.service.client import RemoteError, ServiceChannel, connect, parse_address
 from veil.service.error_frames import ServiceError
+from veil.service.frames import ServiceKind
 from veil.service.server import Server
 
 LOGGER = "veil.service.server"
@@ -47,9 +49,9 @@ def test_several_clients_at_once():
         echo_all(channel)
 
     def echo_all(channel):
-        while payload := channel.recv(Kind.HELLO, max_payload=1024):
-            channel.send(Kind.HELLO, payload)
-        channel.send(Kind.DONE, b"")
+        while payload := channel.recv(ServiceKind.HELLO, max_payload=1024):
+            channel.send(ServiceKind.HELLO, payload)
+        channel.send(ServiceKind.DONE, b"")
 
     results, errors = {}, []
 
@@ -73,11 +75,11 @@ def test_several_clients_at_once():
 
 HOSTILE = {
     "garbage": (os.urandom(64).replace(b"V", b"x"), "bad magic"),
-    "wrong magic": (frame(Kind.HELLO, 3, magic=b"XX") + b"abc", "bad magic"),
-    "wrong version": (frame(Kind.HELLO, 0, version=9), "protocol version 9"),
+    "wrong magic": (frame(ServiceKind.HELLO, 3, magic=b"XX") + b"abc", "bad magic"),
+    "wrong version": (frame(ServiceKind.HELLO, 0, version=9), "protocol version 9"),
     "unexpected kind": (frame(Kind.LABELS, 0), "unexpected message: LABELS, expected HELLO"),
     "unknown kind": (frame(200, 0), "unknown kind 200"),
-    "oversized frame": (frame(Kind.HELLO, 10 ** 12), "exceeds the limit"),
+    "oversized frame": (frame(ServiceKind.HELLO, 10 ** 12), "exceeds the limit"),
     "slow client": (b"VL\x01", "timed out"),
 }
 
@@ -95,9 +97,9 @@ def test_hostile_connection_is_closed_alone(name, caplog):
         finish(good)
         bad_ch = ServiceChannel(bad, timeout=5)
         with pytest.raises(RemoteError, match=reason):
-            bad_ch.recv(Kind.HELLO)
+            bad_ch.recv(ServiceKind.HELLO)
         with pytest.raises(PeerClosed):
-            bad_ch.recv(Kind.HELLO)
+            bad_ch.recv(ServiceKind.HELLO)
         bad.close()
         good = connect(host_port(server), timeout=5)    # and the server still accepts
         assert echo(good, b"new") == b"new"
@@ -117,22 +119,22 @@ def test_slow_client_does_not_block_a_concurrent_one():
         finish(ch)
         assert time.monotonic() - t0 < 0.9  # served while the slow one still waits
         with pytest.raises(RemoteError, match="timed out"):
-            ServiceChannel(slow, timeout=5).recv(Kind.HELLO)
+            ServiceChannel(slow, timeout=5).recv(ServiceKind.HELLO)
         slow.close()
 
 
 def test_handler_bug_is_logged_on_one_line_and_hidden_from_the_peer(caplog):
     def handler(channel, peer):
-        channel.recv(Kind.HELLO, max_payload=16)
+        channel.recv(ServiceKind.HELLO, max_payload=16)
         {}["secret detail"]
 
     caplog.set_level(logging.INFO, LOGGER)
     with running(handler) as server:
         for _ in range(2):                  # the server keeps serving after a bug
             ch = connect(host_port(server), timeout=5)
-            ch.send(Kind.HELLO, b"hi")
+            ch.send(ServiceKind.HELLO, b"hi")
             with pytest.raises(RemoteError, match="^internal server error$"):
-                ch.recv(Kind.DONE)
+                ch.recv(ServiceKind.DONE)
             ch.close()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2
@@ -146,7 +148,7 @@ def test_service_error_reason_reaches_the_peer_on_one_line():
     with running(handler) as server:
         ch = connect(host_port(server), timeout=5)
         with pytest.raises(RemoteError, match="^no model named 'x'$"):
-            ch.recv(Kind.HELLO)
+            ch.recv(ServiceKind.HELLO)
         ch.close()
 
 
@@ -154,9 +156,9 @@ def test_client_error_frame_reaches_the_server_log(caplog):
     caplog.set_level(logging.INFO, LOGGER)
     with running() as server:
         ch = connect(host_port(server), timeout=5)
-        ch.send(Kind.ERROR, "cannot read my key file".encode())
+        ch.send(ServiceKind.ERROR, "cannot read my key file".encode())
         with pytest.raises(PeerClosed):
-            ch.recv(Kind.HELLO)
+            ch.recv(ServiceKind.HELLO)
     lines = warnings_for(caplog, "RemoteError")
     assert len(lines) == 1 and "cannot read my key file" in lines[0]
 
@@ -166,26 +168,26 @@ def test_max_connections_queues_newcomers():
     order = []
 
     def handler(channel, peer):
-        tag = channel.recv(Kind.HELLO, max_payload=16)
+        tag = channel.recv(ServiceKind.HELLO, max_payload=16)
         order.append(tag)
         if tag == b"first":
             release.wait(5)
-        channel.send(Kind.DONE, b"")
+        channel.send(ServiceKind.DONE, b"")
 
     with running(handler, max_connections=1) as server:
         first = connect(host_port(server), timeout=5)
-        first.send(Kind.HELLO, b"first")
+        first.send(ServiceKind.HELLO, b"first")
         second = connect(host_port(server), timeout=5)   # sits in the accept backlog
-        second.send(Kind.HELLO, b"second")
+        second.send(ServiceKind.HELLO, b"second")
         time.sleep(0.3)
         assert order == [b"first"] and server.active_connections == 1
         release.set()
-        first.recv(Kind.DONE), second.recv(Kind.DONE)
+        first.recv(ServiceKind.DONE), second.recv(ServiceKind.DONE)
         assert order == [b"first", b"second"]
 
 
 def test_shutdown_cuts_off_sessions_after_the_grace_period():
-    server = Server(lambda ch, peer: ch.recv(Kind.HELLO), timeout=30)
+    server = Server(lambda ch, peer: ch.recv(ServiceKind.HELLO), timeout=30)
     server.serve_in_thread()
     ch = connect(host_port(server), timeout=5)
     time.sleep(0.1)
@@ -193,7 +195,7 @@ def test_shutdown_cuts_off_sessions_after_the_grace_period():
     server.shutdown(grace=0.3)
     assert 0.25 < time.monotonic() - t0 < 3 and server.active_connections == 0
     with pytest.raises(ProtocolError):
-        ch.recv(Kind.DONE)
+        ch.recv(ServiceKind.DONE)
     with pytest.raises(ConnectionError, match="cannot connect"):
         connect(host_port(server), timeout=2)
 
@@ -243,7 +245,7 @@ def test_subprocess_server_stops_on_signals_and_restarts_on_its_port():
         assert proc.returncode == 0, err
         assert "SIGTERM received" in err and "cutting off 1 running session" in err
         with pytest.raises(ProtocolError):
-            ch.recv(Kind.HELLO)
+            ch.recv(ServiceKind.HELLO)
 
         proc, _ = start(port, signal.SIGINT)  # same port again, though ch's pair may linger
         ch = connect(address, timeout=5)

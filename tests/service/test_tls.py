@@ -8,9 +8,10 @@ import pytest
 from cryptography import x509
 from .net_testkit import echo, finish, host_port, raw, running
 
-from veil.backends.yao.framing.channel import Kind
+from veil.backends.yao.framing.kinds import Kind
 from veil.service.client import RemoteError, connect
 from veil.service.tls import InsecureTLSWarning, client_context, make_self_signed, server_context
+from veil.service.frames import ServiceKind
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,9 @@ def test_client_refuses_a_certificate_for_another_name(tmp_path):
 
 def test_plain_client_against_tls_server_is_told_why(tls_server):
     ch = connect(host_port(tls_server), timeout=5)
-    ch.send(Kind.HELLO, b"hello")
+    ch.send(ServiceKind.HELLO, b"hello")
     with pytest.raises(RemoteError, match="requires TLS"):
-        ch.recv(Kind.HELLO)
+        ch.recv(ServiceKind.HELLO)
 
 
 def test_tls_client_against_plain_server_fails_cleanly(pair):

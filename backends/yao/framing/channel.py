@@ -11,10 +11,11 @@ TCP, a socketpair between processes, or a Unix socket).
 """
 from __future__ import annotations
 
-import enum
 import queue
 import socket
 import struct
+
+from veil.backends.yao.framing.kinds import FrameKind, Kind, kind_named  # noqa: F401  (Kind: the protocol's kinds)
 
 MAGIC = b"VL"
 VERSION = 1
@@ -28,25 +29,6 @@ class ProtocolError(ValueError):
 
 class PeerClosed(ProtocolError):
     """The other party stopped (usually after its own error, which says more)."""
-
-
-class Kind(enum.IntEnum):
-    HELLO = 1
-    PUBLIC_KEY = 2
-    CIPHERTEXTS = 3
-    INTEGERS = 4
-    GARBLED_TABLES = 5
-    LABELS = 6
-    DECODING = 7
-    OT = 8
-    DONE = 9
-    ERROR = 10
-    AUTH_HELLO = 11          # service: user id and model name (veil.service.auth)
-    AUTH_CHALLENGE = 12      # service: connection id, nonce, commitment, Enc_u(challenge)
-    AUTH_ANSWER = 13         # service: HMAC-SHA256 keyed with the decrypted challenge
-    AUTH_OK = 14             # service: the answer was accepted
-    REQUEST = 15             # service: what a connection asks for (JSON: op, version)
-    MANIFEST = 16            # service: a published model's public description (JSON)
 
 
 class Channel:
@@ -65,7 +47,7 @@ class Channel:
         raise NotImplementedError
 
     # -- framing -----------------------------------------------------------------------------
-    def send(self, kind: Kind, payload: bytes | bytearray | memoryview) -> None:
+    def send(self, kind: FrameKind, payload: bytes | bytearray | memoryview) -> None:
         payload = bytes(payload)
         if len(payload) > self.max_payload:
             raise ProtocolError(f"refusing to send a {len(payload)}-byte {kind.name} message "
@@ -74,11 +56,11 @@ class Channel:
         self._send_bytes(frame)
         self.bytes_sent += len(frame)
 
-    def recv(self, expected: Kind, max_payload: int | None = None) -> bytes:
+    def recv(self, expected: FrameKind, max_payload: int | None = None) -> bytes:
         return self.recv_any((expected,), max_payload)[1]
 
-    def recv_any(self, expected: tuple[Kind, ...], max_payload: int | None = None
-                 ) -> tuple[Kind, bytes]:
+    def recv_any(self, expected: tuple[FrameKind, ...], max_payload: int | None = None
+                 ) -> tuple[FrameKind, bytes]:
         """The next frame, which must be of one of the `expected` kinds."""
         magic, version, kind, length = HEADER.unpack(self._recv_exact(HEADER.size))
         limit = self.max_payload if max_payload is None else min(max_payload, self.max_payload)
@@ -86,16 +68,17 @@ class Channel:
             raise ProtocolError("malformed message: bad magic bytes")
         if version != VERSION:
             raise ProtocolError(f"malformed message: protocol version {version}, expected {VERSION}")
-        if kind not in expected:
-            name = Kind(kind).name if kind in Kind._value2member_map_ else f"unknown kind {kind}"
+        match = next((k for k in expected if k.code == kind), None)
+        if match is None:
+            name = kind_named(kind)
             want = " or ".join(k.name for k in expected)
             raise ProtocolError(f"unexpected message: {name}, expected {want}")
         if length > limit:
-            raise ProtocolError(f"{Kind(kind).name} message of {length} bytes exceeds the "
+            raise ProtocolError(f"{match.name} message of {length} bytes exceeds the "
                                 f"limit of {limit}")
         payload = self._recv_exact(length)
         self.bytes_received += HEADER.size + length
-        return Kind(kind), payload
+        return match, payload
 
     def close(self) -> None:
         pass

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from gmpy2 import mpz
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import pack_ints, unpack_ints
 
 OT_SETUP_BYTES = 1 << 20       # one base-OT message (lambda group elements, a few kilobytes)

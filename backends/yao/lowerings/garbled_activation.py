@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.gc.garble import decode, evaluate, garble, input_labels
 from veil.backends.yao.gc.wire import gc_from_bytes, gc_to_bytes, labels_from_bytes, labels_to_bytes
 from veil.backends.yao.gc.labels import random_delta

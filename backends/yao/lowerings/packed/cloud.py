@@ -11,7 +11,8 @@ from gmpy2 import mpz
 
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import pack_ints
 from veil.backends.yao.lowerings.frames import OT_SETUP_BYTES, check_batch, recv_cts, send_cts
 from veil.backends.yao.lowerings.garbled_activation import ActivationGarbler, GarbledBatch

@@ -12,7 +12,8 @@ from gmpy2 import mpz
 
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind
+from veil.backends.yao.framing.channel import Channel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import unpack_ints
 from veil.backends.yao.lowerings.frames import (OT_SETUP_BYTES, recv_cts, send_batch_request,
                                                 send_cts)

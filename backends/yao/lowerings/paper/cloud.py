@@ -6,7 +6,8 @@ import gmpy2
 
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.frames import OT_SETUP_BYTES, check_batch, recv_cts, send_cts
 from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, uniform_mask
 from veil.backends.yao.lowerings.paper.linear import accumulate, cloud_mask, cloud_unmask

@@ -8,7 +8,8 @@ import numpy as np
 
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, Kind, ProtocolError
+from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.frames import (OT_SETUP_BYTES, recv_cts, send_batch_request,
                                                 send_cts)
 from veil.backends.yao.lowerings.garbled_activation import ActivationGarbler

@@ -12,7 +12,8 @@ import pytest
 from veil.backends.yao.lowerings import garbled_activation
 from veil.backends.yao.lowerings.paper import linear as paper_linear
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import InProcessChannel, Kind
+from veil.backends.yao.framing.channel import InProcessChannel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.paper.cloud import PaperCloud
 from veil.backends.yao.lowerings.paper.model import publish_paper
 from veil.backends.yao.lowerings.paper.user import PaperUser

@@ -9,7 +9,8 @@ import pytest
 
 from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import HEADER, MAGIC, VERSION, InProcessChannel, Kind
+from veil.backends.yao.framing.channel import HEADER, MAGIC, VERSION, InProcessChannel
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.packed.cloud import PackedCloud
 from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.models.crosscheck import random_pixel_patches

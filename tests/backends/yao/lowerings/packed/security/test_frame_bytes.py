@@ -2,7 +2,7 @@
 (as big-endian integers): a value sent in the clear by mistake shows up here."""
 import pytest
 
-from veil.backends.yao.framing.channel import Kind
+from veil.backends.yao.framing.kinds import Kind
 
 from .packed_security_kit import correction_values, received_V, shifted_bias, user_secrets
 

@@ -3,7 +3,7 @@ counts the protocol calls for, in the phase it calls for them (the cloud: the ba
 the clear and D under its own key; the user: V, Enc_c(-R), E and the output frames)."""
 import pytest
 
-from veil.backends.yao.framing.channel import Kind
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import unpack_ints
 
 from .packed_security_kit import BATCHES, PATCHES, cts_under, fingerprint, frames

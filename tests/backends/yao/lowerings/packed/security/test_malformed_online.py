@@ -7,7 +7,8 @@ import pytest
 
 from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Kind, ProtocolError
+from veil.backends.yao.framing.channel import ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import pack_ints, unpack_ints
 from veil.backends.yao.lowerings.packed.cloud import CloudBatch, PackedCloud
 from veil.backends.yao.lowerings.packed.user import PackedUser

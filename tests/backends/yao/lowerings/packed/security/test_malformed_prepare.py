@@ -5,7 +5,8 @@ import pytest
 from veil.util.errors import UsageError
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Kind, ProtocolError
+from veil.backends.yao.framing.channel import ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.framing.payloads import pack_ints
 from veil.backends.yao.lowerings.packed.user import MAX_BATCH_PATCHES as MAX_PATCHES
 

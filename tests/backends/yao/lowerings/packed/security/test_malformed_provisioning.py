@@ -5,7 +5,8 @@ import os
 import pytest
 
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Kind, ProtocolError
+from veil.backends.yao.framing.channel import ProtocolError
+from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.packed.user import PackedUser
 
 from .packed_security_kit import BITS, endpoint, frame, quiet_keys
