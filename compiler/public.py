@@ -12,11 +12,11 @@ import hashlib
 import json
 
 from veil.compiler import ast
-from veil.compiler.check import check, resolve_spec
+from veil.compiler.check import check, load_prelude, resolve_spec
 from veil.compiler.emit import stats
 from veil.compiler.errors import SpecError
 from veil.compiler.lower import lower
-from veil.compiler.parser import load_prelude, parse_text
+from veil.compiler.parser import parse_text
 from veil.compiler.program import Lowering, Program, SecurityParams
 
 PUBLIC_WEIGHTS = "weights random seed 0    # public copy: the real weights are published encrypted"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from veil.compiler import ast
-from veil.compiler.check import check, resolve_spec
-from veil.compiler.parser import load_prelude, parse_file
+from veil.compiler.check import check, load_prelude, resolve_spec
+from veil.compiler.parser import parse_file
 from veil.models.training import TrainConfig, train
 from veil.util.atomic import atomic_write_bytes
 
