@@ -1,6 +1,7 @@
 """Semantic checks: syntax tree -> CheckedModel, or one SpecError at the offending position."""
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Mapping
@@ -13,7 +14,7 @@ from veil.compiler.errors import SourcePos, SpecError
 from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
                                  Symmetry)
-from veil.compiler.parser import keywords
+from veil.compiler.parser import keywords, parse_prelude
 from veil.compiler.weights import glorot_uniform, load_npz
 
 MAX_DEGREE = 16          # of an activation polynomial
@@ -21,6 +22,19 @@ MAX_LAYER_WEIGHTS = 1 << 30
 
 
 # --- entry point ---
+
+def load_prelude() -> dict[str, ActivationDef]:
+    """The prelude's activations, checked: a fresh dict {name: ActivationDef}."""
+    return dict(_prelude_activations())
+
+
+@functools.cache
+def _prelude_activations() -> dict[str, ActivationDef]:
+    prelude = parse_prelude()
+    if prelude.models:
+        raise SpecError.at(prelude.models[0].pos, "the prelude must not define a model")
+    return check_activations(prelude.activations, {})
+
 
 def check(spec: ast.Spec, activations: Mapping[str, ActivationDef]) -> CheckedModel:
     """Check a parsed spec given the already known activations (normally the prelude's)."""

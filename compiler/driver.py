@@ -3,9 +3,9 @@ callers name a spec by built-in name, path or text through veil.models.catalog.c
 the one entry point the CLI, the service and the benchmarks share."""
 from __future__ import annotations
 
-from veil.compiler.check import check
+from veil.compiler.check import check, load_prelude
 from veil.compiler.lower import lower
-from veil.compiler.parser import load_prelude, parse_text
+from veil.compiler.parser import parse_text
 from veil.compiler.program import Lowering, Program, SecurityParams
 from veil.util.errors import UsageError
 

@@ -25,8 +25,8 @@ not valid activation names. Whether numbers are integers, expressions affine or 
 and so on is checked later (check.py). Syntax errors are raised as SpecError with a short
 message, e.g. "expected '->' after input size, found '8'".
 
-parse_prelude() gives the syntax tree of prelude.veil, load_prelude() its checked
-activations {name: ActivationDef}.
+parse_prelude() gives the syntax tree of prelude.veil; check.load_prelude() its checked
+activations (checking comes after parsing, so this module does not import check).
 """
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ from lark.lexer import PatternStr
 
 from veil.compiler import ast
 from veil.compiler.errors import SourcePos, SpecError
-from veil.compiler.model import ActivationDef
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 PRELUDE = Path(__file__).with_name("prelude.veil")
@@ -78,20 +77,6 @@ def keywords() -> frozenset[str]:
 @functools.cache
 def parse_prelude() -> ast.Spec:
     return parse_file(PRELUDE)
-
-
-def load_prelude() -> dict[str, ActivationDef]:
-    """The prelude's activations, checked: a fresh dict {name: ActivationDef}."""
-    return dict(_prelude_activations())
-
-
-@functools.cache
-def _prelude_activations() -> dict[str, ActivationDef]:
-    from veil.compiler.check import check_activations   # check imports this module
-    prelude = parse_prelude()
-    if prelude.models:
-        raise SpecError.at(prelude.models[0].pos, "the prelude must not define a model")
-    return check_activations(prelude.activations, {})
 
 
 # --- parse tree -> ast ---

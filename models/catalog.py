@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from veil.compiler.check import check
+from veil.compiler.check import check, load_prelude
 from veil.compiler.driver import compile_text
 from veil.compiler.model import CheckedModel
-from veil.compiler.parser import load_prelude, parse_text
+from veil.compiler.parser import parse_text
 from veil.compiler.program import Lowering, Program, SecurityParams
 
 MODELS_DIR = Path(__file__).parent

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from veil.compiler import ast
-from veil.compiler.check import check
+from veil.compiler.check import check, load_prelude
+from veil.compiler.parser import parse_file
 from veil.models.catalog import resolve_spec
-from veil.compiler.parser import load_prelude, parse_file
 from veil.models.training import TrainConfig, train
 from veil.util.atomic import atomic_write_bytes
 

@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from veil.compiler.check import check
+from veil.compiler.check import check, load_prelude
 from veil.models.catalog import load_model, resolve_spec
 from veil.compiler.errors import SpecError
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import Symmetry
-from veil.compiler.parser import load_prelude, parse_text
+from veil.compiler.parser import parse_text
 from veil.compiler.weights import glorot_uniform
 
 # Line numbers matter: the error tests below assert positions in this text.

@@ -1,8 +1,9 @@
 import pytest
 
 from veil.compiler import ast
+from veil.compiler.check import load_prelude
 from veil.compiler.errors import SpecError
-from veil.compiler.parser import load_prelude, parse_file, parse_prelude, parse_text
+from veil.compiler.parser import parse_file, parse_prelude, parse_text
 
 SAMPLE = """\
 # a sample spec

@@ -9,7 +9,7 @@ from veil.circuits.passes import optimise
 from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 from veil.compiler.activation_table import ActivationTable
 from veil.compiler.fixedpoint import FixFormat
-from veil.compiler.parser import load_prelude
+from veil.compiler.check import load_prelude
 
 from .tanh_star_reference import tanh_star_int
 

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from veil.cli import main
-from veil.compiler.parser import load_prelude
+from veil.compiler.check import load_prelude
 from veil.models.training import PatchSampler, TrainConfig, train
 
 ACT = load_prelude()["tanh_star"].float_activation()
