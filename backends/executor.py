@@ -32,9 +32,10 @@ class Executor(ABC):
 
     def split(self, items: list) -> list[list]:
         """`items` in at most `parallelism` contiguous, nearly equal, non-empty parts."""
-        n = max(1, min(self.parallelism, len(items)))
-        size = -(-len(items) // n) if items else 1
-        return [items[i:i + size] for i in range(0, len(items), size)]
+        n = min(self.parallelism, len(items))
+        size, extra = divmod(len(items), n) if n else (0, 0)
+        bounds = [k * size + min(k, extra) for k in range(n + 1)]
+        return [items[bounds[k]:bounds[k + 1]] for k in range(n)]
 
     def describe(self) -> str:
         return f"{self.parallelism} worker process(es)"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import socket
 import ssl
 
-from veil.backends.yao.framing.channel import DEFAULT_MAX_PAYLOAD
 from veil.service.error_frames import RemoteError, ServiceChannel, recv_or_error
+from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, PEER_SILENCE_SECONDS
 
-__all__ = ["DEFAULT_TIMEOUT", "RemoteError", "ServiceChannel", "connect", "parse_address",
+__all__ = ["RemoteError", "ServiceChannel", "connect", "parse_address",
            "recv_or_error"]
 
-DEFAULT_TIMEOUT = 600.0         # the server may compute for minutes between two messages
 
 
 def parse_address(host_port: str) -> tuple[str, int]:
@@ -39,8 +38,8 @@ def _reason(e: OSError) -> str:
 
 
 def connect(host_port: str, tls_context: ssl.SSLContext | None = None,
-            timeout: float = DEFAULT_TIMEOUT,
-            max_payload: int = DEFAULT_MAX_PAYLOAD) -> ServiceChannel:
+            timeout: float = PEER_SILENCE_SECONDS,
+            max_payload: int = FRAME_BYTES_BEFORE_LOGIN) -> ServiceChannel:
     """Connect (and complete the TLS handshake, verifying the server, when a context is
     given); `timeout` bounds the connect and every later wait for the server."""
     host, port = parse_address(host_port)

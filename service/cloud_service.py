@@ -33,8 +33,8 @@ from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name
 from veil.service.ratelimit import RateLimited, RateLimiter
 from veil.service.store import ModelRecord, Store
 from veil.service.frames import ServiceKind
+from veil.service.limits import MODEL_UPLOAD_FRAME_BYTES
 
-MODEL_UPLOAD_FRAME_BYTES = 1 << 32    # the largest frame of a model upload (one layer)
 
 
 class CloudService:

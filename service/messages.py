@@ -9,9 +9,9 @@ import re
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, ProtocolError
 from veil.backends.yao.framing.kinds import Kind
+from veil.service.limits import JSON_FRAME_BYTES
 
 SERVICE_LOWERING = "packed"    # the lowering the service runs (its parties: lowerings/parties.py)
-JSON_LIMIT = 1 << 20            # a published spec is a few kilobytes
 FORMAT = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -33,7 +33,7 @@ def send_json(ch: Channel, kind: Kind, obj: dict) -> None:
 
 def recv_json(ch: Channel, kind: Kind, fields: dict[str, type]) -> dict:
     """A JSON object with at least `fields` of the given types."""
-    payload = ch.recv(kind, max_payload=JSON_LIMIT)
+    payload = ch.recv(kind, max_payload=JSON_FRAME_BYTES)
     try:
         obj = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:

@@ -31,14 +31,12 @@ from pathlib import Path
 from veil.backends.yao.framing.channel import MAGIC, PeerClosed, ProtocolError
 from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError, one_line,
                                        public_reason, send_error)
+from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, MAX_CONNECTIONS, PEER_SILENCE_SECONDS
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ServiceChannel, tuple], None]
 
-DEFAULT_TIMEOUT = 600.0             # the peer may compute for minutes between two messages
-DEFAULT_MAX_PAYLOAD = 1 << 26       # 64 MiB per frame until the handler raises it
-DEFAULT_MAX_CONNECTIONS = 16
 ERROR_SEND_TIMEOUT = 2.0            # a peer that does not read its ERROR frame is not waited for
 LINGER_SECONDS = 1.0                # see _close_after_error
 LINGER_BYTES = 1 << 20
@@ -91,8 +89,8 @@ def _close_after_error(sock: socket.socket) -> None:
 class Server:
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
                  tls_context: ssl.SSLContext | None = None,
-                 max_payload: int = DEFAULT_MAX_PAYLOAD, timeout: float = DEFAULT_TIMEOUT,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS):
+                 max_payload: int = FRAME_BYTES_BEFORE_LOGIN,
+                 timeout: float = PEER_SILENCE_SECONDS, max_connections: int = MAX_CONNECTIONS):
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         if tls_context is not None and not isinstance(tls_context, ssl.SSLContext):

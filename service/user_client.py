@@ -32,9 +32,9 @@ from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name
                                    send_json, user_id)
 from veil.service.error_frames import ServiceError
 from veil.service.frames import ServiceKind
+from veil.service.limits import USER_FRAME_BYTES
 
 BATCH = 16                        # patches per batch: progress and journal granularity
-USER_FRAME_BYTES = 1 << 30        # the largest frame the user accepts (a batch's garbled tables)
 
 
 class RemoteSession:

@@ -20,7 +20,7 @@ from veil.backends.yao.framing.kinds import FrameKind, Kind, kind_named  # noqa:
 MAGIC = b"VL"
 VERSION = 1
 HEADER = struct.Struct(">2sBBQ")
-DEFAULT_MAX_PAYLOAD = 1 << 32          # 4 GiB: a whole layer of garbled tables fits
+CHANNEL_FRAME_BYTES = 1 << 32          # 4 GiB: a whole layer of garbled tables fits
 
 
 class ProtocolError(ValueError):
@@ -34,7 +34,7 @@ class PeerClosed(ProtocolError):
 class Channel:
     """One end of a bidirectional channel."""
 
-    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD):
+    def __init__(self, max_payload: int = CHANNEL_FRAME_BYTES):
         self.max_payload = max_payload
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -88,14 +88,14 @@ class InProcessChannel(Channel):
     """An end of an in-memory channel; `pair()` makes two connected ends."""
 
     def __init__(self, inbox: queue.Queue, outbox: queue.Queue, timeout: float | None,
-                 max_payload: int = DEFAULT_MAX_PAYLOAD):
+                 max_payload: int = CHANNEL_FRAME_BYTES):
         super().__init__(max_payload)
         self._inbox, self._outbox, self._timeout = inbox, outbox, timeout
         self._buffer = bytearray()
 
     @classmethod
     def pair(cls, timeout: float | None = 600.0,
-             max_payload: int = DEFAULT_MAX_PAYLOAD) -> tuple["InProcessChannel", "InProcessChannel"]:
+             max_payload: int = CHANNEL_FRAME_BYTES) -> tuple["InProcessChannel", "InProcessChannel"]:
         a, b = queue.Queue(), queue.Queue()
         return cls(a, b, timeout, max_payload), cls(b, a, timeout, max_payload)
 
@@ -125,7 +125,7 @@ class SocketChannel(Channel):
     """An end of a channel over a connected stream socket."""
 
     def __init__(self, sock: socket.socket, timeout: float | None = 600.0,
-                 max_payload: int = DEFAULT_MAX_PAYLOAD):
+                 max_payload: int = CHANNEL_FRAME_BYTES):
         super().__init__(max_payload)
         self.sock = sock
         sock.settimeout(timeout)
