@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from veil.compiler.model import Layer
 from veil.util.errors import UsageError
 
-KEY_BITS_ALLOWED = (2048, 3072, 4096)   # Paillier moduli for real use
 KEY_BITS_TEST_FLOOR = 512               # smaller keys for tests only (the generator warns)
 
 

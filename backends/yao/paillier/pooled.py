@@ -21,6 +21,8 @@ from veil.backends.yao.paillier import decrypt as decrypt_crt
 from veil.backends.yao.paillier.fixed_base_tables import BlockPowers
 from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_size
 
+POOL_REFRESH_PRODUCTS = 1 << 32   # factors one pool may serve before a new one is drawn
+
 def _inline(executor: Executor | None, count: int) -> bool:
     return executor is None or executor.parallelism == 1 or count < 2
 
@@ -104,27 +106,45 @@ class PooledFreshNoise:
     the short-exponent mode's: the key owner recovers a ciphertext's randomness, and a factor
     h^s from one cyclic subgroup leaves its small-prime characters (mod l | p - 1) on a line,
     so they would show a linear function of the exponents (the other party's inputs) mod l
-    (tests/yao/packed_security/test_randomness_characters.py attacks exactly this).
+    (tests/backends/yao/lowerings/packed/security/test_randomness_characters.py attacks it).
 
     The first factors are full exponentiations. Once a job has asked for `switch_after`
     (default: the pool size K) the source draws K of them as a pool and makes every later
     factor a random subset product of it (subset_noise.py: the same law within 2^-81 each, at
     about a sixth of the cost), so short jobs do not pay for the pool and long ones pay for
-    it at most twice over (the ski-rental rule)."""
+    it at most twice over (the ski-rental rule). A pool serves at most `refresh_after`
+    factors (2^32 by default), then a new one is drawn: the statistical distance grows by
+    2^-81 per factor, so a bound on the factors per pool is a bound per deployment too
+    (docs/protocol.md, "Encryption noise")."""
 
-    def __init__(self, pk, executor: Executor | None = None, switch_after: int | None = None):
+    def __init__(self, pk, executor: Executor | None = None, switch_after: int | None = None,
+                 refresh_after: int = POOL_REFRESH_PRODUCTS):
         self.pk, self.executor = pk, executor or InlineExecutor()
         self.switch_after = pool_size(pk) if switch_after is None else switch_after
+        self.refresh_after = refresh_after
         self.taken = 0
+        self.from_pool = 0           # factors made from the current pool
+        self.pools_drawn = 0
         self._pool: list[mpz] | None = None
         self._key = uuid.uuid4().hex
         self._inline: SubsetProductNoise | None = None
 
     def take(self, count: int) -> list[mpz]:
-        if self._pool is None and self.taken + count > self.switch_after:
-            self._pool = self._fresh(pool_size(self.pk))
+        first = self._pool is None and self.taken + count > self.switch_after
+        spent = self._pool is not None and self.from_pool + count > self.refresh_after
+        if first or spent:
+            self._new_pool()
         self.taken += count
-        return self._fresh(count) if self._pool is None else self._subset(count)
+        if self._pool is None:
+            return self._fresh(count)
+        self.from_pool += count
+        return self._subset(count)
+
+    def _new_pool(self) -> None:
+        """A fresh pool (and a fresh key for the workers' tables of it)."""
+        self._pool = self._fresh(pool_size(self.pk))
+        self._key, self._inline, self.from_pool = uuid.uuid4().hex, None, 0
+        self.pools_drawn += 1
 
     def _fresh(self, count: int) -> list[mpz]:
         if _inline(self.executor, count):

@@ -2,7 +2,7 @@
 
 A fresh factor r^n mod n^2 with r uniform in Z*_n (FreshNoise) is one full exponentiation,
 10.7 ms at 2048 bits; the packed lowering needs two per block per patch towards the key
-owners, which must be uniform (multiexp_pool.PooledFreshNoise says why). Here, once:
+owners, which must be uniform (pooled.PooledFreshNoise says why). Here, once:
 K = |n| + 2 sigma pool elements g_i = r_i^n, each r_i uniform (K full exponentiations); then
 each factor is prod_{i in S} g_i for a fresh uniform subset S (K bits from the CSPRNG).
 

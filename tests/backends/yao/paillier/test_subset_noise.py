@@ -101,3 +101,18 @@ def test_pooled_noise_switches_to_subsets_after_its_threshold(keys, workers):
         factors = first + later
         assert len(set(factors)) == 47 and decrypt(sk, factors) == [0] * 47
         assert len(characters(sk, later)) >= 5
+
+
+def test_a_pool_is_refreshed_after_its_budget(keys):
+    """At most `refresh_after` factors come from one pool; then a new pool is drawn, and the
+    factors stay distinct encryptions of zero."""
+    pk, sk = keys
+    noise = PooledFreshNoise(pk, switch_after=0, refresh_after=25)
+    first = noise.take(20)
+    pool = noise._pool
+    assert noise.pools_drawn == 1 and noise.from_pool == 20
+    second = noise.take(10)                          # 30 > 25: a new pool before these
+    assert noise.pools_drawn == 2 and noise._pool is not pool and noise.from_pool == 10
+    assert set(pool).isdisjoint(noise._pool)
+    factors = first + second
+    assert len(set(factors)) == 30 and decrypt(sk, factors) == [0] * 30
