@@ -55,8 +55,7 @@ class PackedCloud(Cloud):
         self.ot = OTExtSender(session_id)
         self.garbler = ActivationGarbler(self.ot, program.security.kappa)
         self.noise_u = PooledFreshNoise(pk, executor)     # uniform: see its class
-        # the cloud's exponents are its masks s on layers 2..: in [2^in, 2^(in + kappa))
-        self.columns = [FixedBases(c, pk.nsquare, 0, 1 << (sh.input_bits + sh.kappa), executor)
+        self.columns = [FixedBases(c, pk.nsquare, *L.cloud_exponent_range(sh), executor)
                         for c, sh in zip(model.columns, self.shapes)]
         self.neg_bias = [L.inverted_bias(pk, b, sh) for b, sh in zip(model.biases, self.shapes)]
         self.prov: Provisioning | None = None

@@ -119,6 +119,20 @@ def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedL
             for vs, cs in zip(pack_columns(V, sh), _rows(neg_R, sh, "negated mask ciphertexts"))]
 
 
+# -- the exponent ranges of each party's fixed-base tables ------------------------------------
+def user_exponent_range(sh: PackedLayout) -> tuple[int, int]:
+    """[low, high) of the user's online exponents e over Q (user_products): the signed patch on
+    layer 1; y + s on later layers, never negative since s >= 2^in exceeds |y|. The tables
+    are sized by this range, so the user and the benchmarks build them from here."""
+    return (-sh.exponent_bound + 1 if sh.first else 0), sh.exponent_bound
+
+
+def cloud_exponent_range(sh: PackedLayout) -> tuple[int, int]:
+    """[low, high) of the cloud's exponents over the packed columns (cloud_corrections): its
+    input masks s, drawn by draw_input_masks from [2^in, 2^(in + kappa))."""
+    return 0, 1 << (sh.input_bits + sh.kappa)
+
+
 # -- offline, per patch -----------------------------------------------------------------------
 def draw_input_masks(sh: PackedLayout, patches: int) -> Matrix:
     """The cloud's masks s on this layer's input: the previous garbled activation adds them."""

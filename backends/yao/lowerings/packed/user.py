@@ -59,9 +59,8 @@ class PackedUser(User):
             V = L.unmask_columns(self.sk, recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh,
                                  self.executor)
             neg_R = recv_cts(ch, self.pk_c, sh.blocks * sh.n_in)
-            low = -sh.exponent_bound + 1 if sh.first else 0
             self.Q.append(FixedBases(L.user_columns(self.pk_c, V, neg_R, sh), self.pk_c.nsquare,
-                                     low, sh.exponent_bound, self.executor))
+                                     *L.user_exponent_range(sh), self.executor))
 
     def open_session(self, ch: Channel) -> None:
         ch.send(Kind.OT, self.ot.setup().to_bytes())
