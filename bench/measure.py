@@ -1,12 +1,18 @@
 """Measuring the `packed` lowering for `veil bench`: cost of the secure backend per
 multiply-accumulate, per activation and per patch.
 
-`measure_model(spec)` runs every step of the `packed` lowering (backends/yao/lowerings/packed/linear.py
-and the garbled activation) on each dense layer of a compiled model, for a batch of patches,
-and the `paper` lowering's unit costs on the same layers (bench/timing.py); the result is
-a ModelCost (LayerCost per layer, Step per party's step), which bench/report.py prints.
+`measure_model(spec)` runs every step of the `packed` lowering (backends/yao/lowerings/
+packed/linear.py and the garbled activation) on each dense layer of a compiled model, for a
+batch of patches, and the `paper` lowering's unit costs on the same layers (bench/timing.py);
+the result is
+a ModelCost (bench/costs.py: LayerCost per layer, Step per party's step), which
+bench/report.py prints.
 All figures are CPU seconds of one party (see bench/timing.py for the clocks). Every
 measured step runs on real ciphertexts and is checked against the plaintext reference.
+
+Every step is a call to the lowering's own functions with the program's PackedLayout, and the
+fixed-base tables and uniform factors are built as the parties build them (the exponent
+ranges of packed/linear.py, PooledFreshNoise): nothing here re-derives a width or a range.
 
 Provisioning (once per model and user) includes each party's fixed-base tables for its
 multi-exponentiations. What is extrapolated, and how (each Step carries its factor):
@@ -29,98 +35,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from veil.backends.plaintext import dense_exact
-from veil.backends.yao.lowerings.packed import linear as L
 from veil.backends.yao import paillier as P
-from veil.backends.yao.lowerings.garbled_activation import uniform_mask
-from veil.backends.yao.paillier.pooled import FixedBases
-from veil.compiler.packed_layout import PackedLayout
-from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_size
-from veil.bench.timing import (GcSession, UnitCost, clock, gc_session, paper_activation,
-                               paper_products, timed_pair)
-from veil.models.catalog import compile_model
+from veil.backends.yao.lowerings.packed import linear as L
+from veil.backends.yao.lowerings.packed.user import split_rows
+from veil.backends.yao.paillier.pooled import FixedBases, PooledFreshNoise
+from veil.bench.costs import LayerCost, ModelCost, Step, UnitCost, image_patches
+from veil.bench.timing import (GcSession, clock, gc_session, paper_activation, paper_products,
+                               timed_pair)
 from veil.compiler.model import Layer
+from veil.compiler.packed_layout import PackedLayout
 from veil.compiler.program import ActivationStage
-from veil.models.patches import PatchGeometry, PatchGrid
+from veil.models.catalog import compile_model
 
 FULL_LAYER_COLUMNS = 4096      # layers with more packed columns (blocks x n_in) are sampled
 SAMPLE_BLOCKS = 2
-IMAGE_SIDE = 512
+Matrix = list[list[int]]
 
 
-# -- the figures ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Step:
-    """One party's step on one layer: CPU seconds for the whole layer, once per model and
-    user (provisioning) or per patch (offline, online). scale > 1: timed on 1/scale of it."""
-    phase: str           # provisioning, offline or online
-    party: str           # owner, cloud or user
-    part: str            # linear or activation
-    name: str
-    seconds: float
-    scale: float = 1.0
-
-
-@dataclass(frozen=True)
-class LayerCost:
-    index: int
-    n_in: int
-    n_out: int
-    activation: bool
-    blocks: int
-    measured_blocks: int           # the linear steps' sample (the garbled circuits: all)
-    columns_sampled: int           # provisioning's sample of the n_in columns
-    steps: tuple[Step, ...]
-    paper_product: UnitCost        # the `paper` lowering's unit costs on this layer
-    paper_activation: UnitCost | None
-    paper_samples: tuple[int, int]  # products, activations timed
-
-    @property
-    def macs(self) -> int:
-        return self.n_in * self.n_out
-
-    @property
-    def neurons(self) -> int:
-        return self.n_out if self.activation else 0
-
-    def seconds(self, phase: str, part: str | None = None, party: str | None = None) -> float:
-        return sum(s.seconds for s in self.steps if s.phase == phase
-                   and part in (None, s.part) and party in (None, s.party))
-
-    def paper_seconds(self) -> float:
-        """The `paper` lowering per patch on this layer (extrapolated from its unit costs)."""
-        p, a = self.paper_product, self.paper_activation
-        return self.macs * (p.user + p.cloud) + (self.neurons * (a.user + a.cloud) if a else 0.0)
-
-
-@dataclass(frozen=True)
-class ModelCost:
-    spec: str
-    bits: int
-    kappa: int
-    patches: int                   # per measured batch
-    geometry: tuple[int, int, int]  # input side, output side, stride
-    image_patches: int             # per IMAGE_SIDE x IMAGE_SIDE channel
-    layers: tuple[LayerCost, ...]
-    base_ot: dict[str, float]      # CPU seconds once per session (base OTs and fresh-factor pools)
-    wall_seconds: float            # of this measurement
-    load: float                    # 1-minute load average when it started
-
-    @property
-    def macs(self) -> int:
-        return sum(x.macs for x in self.layers)
-
-    @property
-    def neurons(self) -> int:
-        return sum(x.neurons for x in self.layers)
-
-    def seconds(self, phase: str, part: str | None = None, party: str | None = None) -> float:
-        return sum(x.seconds(phase, part, party) for x in self.layers)
-
-    def paper_seconds(self) -> float:
-        return sum(x.paper_seconds() for x in self.layers)
-
-
-# -- measuring the `packed` lowering ----------------------------------------------------------
 @dataclass
 class Keys:
     """The user's key u and the cloud's key c, with the noise sources the protocol uses."""
@@ -131,17 +62,15 @@ class Keys:
     short_u: P.ShortExpNoise = field(init=False)
     short_c: P.ShortExpNoise = field(init=False)
     crt_c: P.CrtNoise = field(init=False)
-    # uniform factors on what goes to a key owner, as PooledFreshNoise makes them once a job
-    # is long (subset products of a pool); the pools' CPU seconds are a per-session cost
-    fresh_u: SubsetProductNoise = field(init=False)
-    fresh_c: SubsetProductNoise = field(init=False)
+    fresh_u: PooledFreshNoise = field(init=False)      # uniform factors towards a key owner
+    fresh_c: PooledFreshNoise = field(init=False)
     pool_seconds: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.short_u, self.short_c = P.ShortExpNoise(self.pk_u), P.ShortExpNoise(self.pk_c)
         self.crt_c = P.CrtNoise(self.sk_c)
-        self.fresh_u, t_u = clock(lambda: _subset_noise(self.pk_u))
-        self.fresh_c, t_c = clock(lambda: _subset_noise(self.pk_c))
+        self.fresh_u, t_u = _pooled_noise(self.pk_u)
+        self.fresh_c, t_c = _pooled_noise(self.pk_c)
         self.pool_seconds = {"cloud": t_u, "user": t_c}      # the cloud's factors are under u
 
     @classmethod
@@ -149,16 +78,33 @@ class Keys:
         return cls(*P.generate_keypair(bits), *P.generate_keypair(bits))
 
 
-def _subset_noise(pk: P.PublicKey) -> SubsetProductNoise:
-    return SubsetProductNoise(pk, P.FreshNoise(pk).take(pool_size(pk)))
+def _pooled_noise(pk: P.PublicKey) -> tuple[PooledFreshNoise, float]:
+    """The parties' source of uniform factors as it runs once a job is long (subset products
+    of its pool), and the CPU seconds of its pool: a per-session cost, reported apart. Its
+    first factor makes the pool."""
+    noise = PooledFreshNoise(pk, switch_after=0)
+    _, t = clock(lambda: noise.take(1))
+    return noise, t
 
 
-def _sub_layer(layer: Layer, rows: int, cols: int) -> Layer:
-    """The first rows x cols of a layer (same formats): what a sample is timed on."""
-    return dataclasses.replace(
+def _sample(layer: Layer, sh: PackedLayout, rows: int, cols: int) -> tuple[Layer, PackedLayout]:
+    """The first rows x cols of a layer and its layout (same formats, same slots): what a
+    sample is timed on."""
+    sub = dataclasses.replace(
         layer, n_out=rows, n_in=cols, weights=layer.weights[:rows, :cols],
         bias=layer.bias[:rows], weights_float=layer.weights_float[:rows, :cols],
         bias_float=layer.bias_float[:rows])
+    return sub, dataclasses.replace(sh, n_in=cols, n_out=rows)
+
+
+def _weights_plus_masks(layer: Layer, R: Matrix) -> Matrix:
+    """V = W + R in the clear: what unmask_columns must give (checked in _provisioning), and
+    so what _linear may use without decrypting every column again."""
+    return [[w + r for w, r in zip(ws, rs)] for ws, rs in zip(layer.weights.tolist(), R)]
+
+
+def _flat(rows: Matrix) -> list[int]:
+    return [v for row in rows for v in row]
 
 
 def measured_blocks(sh: PackedLayout, blocks: int | None) -> int:
@@ -175,13 +121,12 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, s
                   add: Callable) -> int:
     """Owner, cloud and user provisioning steps on `sample` columns of the measured blocks."""
     c = min(sample, layer.n_in)
-    sub, psh, bsh = _sub_layer(layer, rows, c), dataclasses.replace(sh, n_in=c, n_out=rows), \
-        dataclasses.replace(sh, n_out=rows)
+    sub, psh = _sample(layer, sh, rows, c)
+    whole_rows, bsh = _sample(layer, sh, rows, layer.n_in)
     per_col, per_block = sh.blocks / mb * layer.n_in / c, sh.blocks / mb
     cols, t = clock(lambda: L.publish_columns(k.pk_u, sub, psh, k.short_u))
     add("provisioning", "owner", "linear", "publish_columns", t, per_col)
-    bias, t = clock(lambda: L.publish_bias(k.pk_u, _sub_layer(layer, rows, layer.n_in), bsh,
-                                          k.short_u))
+    bias, t = clock(lambda: L.publish_bias(k.pk_u, whole_rows, bsh, k.short_u))
     add("provisioning", "owner", "linear", "publish_bias", t, per_block)
     R, t1 = clock(lambda: L.draw_weight_masks(psh))
     masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.short_u))
@@ -194,33 +139,32 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, s
     add("provisioning", "user", "linear", "unmask_columns", t, per_col)
     _, t = clock(lambda: L.user_columns(k.pk_c, V, neg_R, psh))
     add("provisioning", "user", "linear", "user_columns", t, per_col)
-    if V != [[w + r for w, r in zip(ws, rs)] for ws, rs in zip(sub.weights.tolist(), R)]:
+    if V != _weights_plus_masks(sub, R):
         raise AssertionError(f"layer {layer.index}: V != W + R")
     return c
 
 
-def _linear(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, y: np.ndarray,
-            s: list[list[int]] | None, x: np.ndarray, last: bool, add: Callable
-            ) -> list[list[int]]:
-    """Offline and online linear steps on the measured blocks for a batch of patches y (the
-    layer's true inputs) with the cloud's input masks s (None on layer 1); x = W y + b is the
-    plaintext reference. Returns the user's accumulator masks r_c of the measured rows."""
-    sub, ssh, n = _sub_layer(layer, rows, layer.n_in), dataclasses.replace(sh, n_out=rows), len(y)
-    scale = sh.blocks / mb
+def _linear(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, e: Matrix,
+            s: Matrix | None, x: np.ndarray, last: bool, add: Callable) -> tuple[Matrix, Matrix]:
+    """Offline and online linear steps on the measured blocks for a batch of patches: e the
+    user's exponents (its patches on layer 1, the garbled activation's y + s after), s the
+    cloud's input masks (None on layer 1), x = W y + b the plaintext reference. Returns the
+    cloud's decoded x + r_c and the user's masks r_c, of the measured rows."""
+    sub, ssh = _sample(layer, sh, rows, layer.n_in)
+    n, scale = len(e), sh.blocks / mb
     # what provisioning leaves behind, built untimed (fast noise; the bench knows R) ...
     columns = L.publish_columns(k.pk_u, sub, ssh, k.short_u)
     R = L.draw_weight_masks(ssh)
-    V = [[w + r for w, r in zip(ws, rs)] for ws, rs in zip(sub.weights.tolist(), R)]
-    Q = FixedBases(L.user_columns(k.pk_c, V, L.negated_masks(k.pk_c, R, ssh, k.short_c), ssh),
-                   k.pk_c.nsquare, -ssh.exponent_bound + 1 if ssh.first else 0,
-                   ssh.exponent_bound)          # the bounds the packed user uses
+    neg_R = L.negated_masks(k.pk_c, R, ssh, k.short_c)
+    Q = FixedBases(L.user_columns(k.pk_c, _weights_plus_masks(sub, R), neg_R, ssh),
+                   k.pk_c.nsquare, *L.user_exponent_range(ssh))
     neg_bias = L.inverted_bias(k.pk_u, L.publish_bias(k.pk_u, sub, ssh, k.short_u), ssh)
     # ... except each party's fixed-base tables, built on the first products() call: timed
     _, t = clock(lambda: Q.products([]))
     add("provisioning", "user", "linear", "fixed-base tables of Q", t, scale)
     cloud_columns = None
     if s is not None:
-        cloud_columns = FixedBases(columns, k.pk_u.nsquare, 0, 1 << (ssh.input_bits + ssh.kappa))
+        cloud_columns = FixedBases(columns, k.pk_u.nsquare, *L.cloud_exponent_range(ssh))
         _, t = clock(lambda: cloud_columns.products([]))
         add("provisioning", "cloud", "linear", "fixed-base tables of the columns", t, scale)
 
@@ -235,52 +179,48 @@ def _linear(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, y: np.n
         return r_c, L.user_corrections(k.sk_u, k.pk_c, E, r_c, ssh, k.fresh_c)
     (r_c, F), t = clock(user_offline)
     add("offline", "user", "linear", "draw_accumulator_masks + user_corrections", t / n, scale)
-    exps = y.tolist() if s is None else [[a + b for a, b in zip(ys, ss)]
-                                         for ys, ss in zip(y.tolist(), s)]
-    D, t = clock(lambda: L.user_products(k.pk_c, Q, exps, F, ssh))
+    D, t = clock(lambda: L.user_products(k.pk_c, Q, e, F, ssh))
     add("online", "user", "linear", "user_products", t / n, scale)
     decoded, t = clock(lambda: L.cloud_decode(k.sk_c, D, m, ssh))
     add("online", "cloud", "linear", "cloud_decode", t / n, scale)
-    if last:
-        got, t = clock(lambda: L.user_output(decoded, r_c, ssh))
+    got, t = clock(lambda: L.user_output(decoded, r_c, ssh))
+    if last:                   # a hidden layer's r_c comes off in the garbled circuit instead
         add("online", "user", "linear", "user_output", t / n, scale)
-    else:
-        got = [[v - r for v, r in zip(vs, rs)] for vs, rs in zip(decoded, r_c)]
     if got != x[:, :rows].tolist():
         raise AssertionError(f"layer {layer.index}: packed result differs from the reference")
-    return r_c
+    return decoded, r_c
 
 
-def _activation(gs: GcSession, stage: ActivationStage, x: np.ndarray, r_c_rows: list[list[int]],
-                next_sh: PackedLayout, kappa: int, add: Callable) -> tuple[np.ndarray, list]:
+def _activation(gs: GcSession, stage: ActivationStage, sh: PackedLayout, next_sh: PackedLayout,
+                x: np.ndarray, decoded: Matrix, r_c_rows: Matrix, add: Callable
+                ) -> tuple[np.ndarray, Matrix, Matrix]:
     """The garbled tanh* on the whole layer: the cloud garbles (offline, with the OT for the
     user's r_c), sends the labels of x + r_c (online); the user evaluates y + s. Returns the
-    next layer's inputs y and the cloud's masks s on them."""
+    next layer's true inputs y, the cloud's masks s on them and the user's exponents y + s."""
     n, width = x.shape
-    r_c = [row + [uniform_mask(stage.table.acc_bits, kappa) for _ in range(width - len(row))]
-           for row in r_c_rows]        # the unmeasured rows' masks: their draw is scaled above
-    flat_rc = [v for row in r_c for v in row]
+    # the unmeasured rows: their masks' draw and their decoding are scaled in _linear
+    r_c = [row + more[len(row):] for row, more in zip(r_c_rows, L.draw_accumulator_masks(sh, n))]
+    x_masked = [d + [a + b for a, b in zip(xs[len(d):], rs[len(d):])]
+                for d, xs, rs in zip(decoded, x.tolist(), r_c)]
     box: dict = {}
 
     def cloud():
         box["s"] = L.draw_input_masks(next_sh, n)
-        box["g"] = gs.garbler.prepare(gs.g_ch, stage, [v for row in box["s"] for v in row])
+        box["g"] = gs.garbler.prepare(gs.g_ch, stage, _flat(box["s"]))
 
     def user():
-        box["e"] = gs.evaluator.prepare(gs.e_ch, stage, flat_rc)
+        box["e"] = gs.evaluator.prepare(gs.e_ch, stage, _flat(r_c))
     tu, tc = timed_pair(user, cloud, (gs.g_ch, gs.e_ch))
     add("offline", "cloud", "activation", "draw_input_masks + OT + garble", tc / n)
     add("offline", "user", "activation", "OT + receive tables", tu / n)
-    x_masked = [a + b for a, b in zip(x.ravel().tolist(), flat_rc)]
-    _, t = clock(lambda: gs.garbler.send_inputs(gs.g_ch, box["g"], x_masked))
+    _, t = clock(lambda: gs.garbler.send_inputs(gs.g_ch, box["g"], _flat(x_masked)))
     add("online", "cloud", "activation", "send_inputs", t / n)
     out, t = clock(lambda: gs.evaluator.finish(gs.e_ch, box["e"]))
     add("online", "user", "activation", "finish (evaluate)", t / n)
-    t_ref = stage.table.reference(x)
-    s = box["s"]
-    if [v - m for v, m in zip(out, (v for row in s for v in row))] != t_ref.ravel().tolist():
+    y, s, e = stage.table.reference(x), box["s"], split_rows(out, width)
+    if [[a - b for a, b in zip(es, ss)] for es, ss in zip(e, s)] != y.tolist():
         raise AssertionError(f"act{stage.index}: garbled result differs from the reference")
-    return t_ref, s
+    return y, s, e
 
 
 def _paper(k: Keys, gs: GcSession, layer: Layer, stage: ActivationStage | None, y: np.ndarray,
@@ -298,11 +238,6 @@ def _paper(k: Keys, gs: GcSession, layer: Layer, stage: ActivationStage | None, 
     return prod, paper_activation(k.pk_u, k.sk_u, gs, stage, x[0, :n_a].tolist()), (n_p, n_a)
 
 
-def image_patches(geometry: tuple[int, int, int], side: int = IMAGE_SIDE) -> int:
-    """Patches per side x side channel at the model's stride (models/patches.py grid)."""
-    return len(PatchGrid((side, side), PatchGeometry(*geometry)))
-
-
 def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 32,
                   blocks: int | None = None, keys: Keys | None = None, seed: int = 1,
                   log: Callable[[str], None] | None = None) -> ModelCost:
@@ -317,7 +252,7 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
     fmt = program.dense[0].layer.in_format
     y = np.random.default_rng(seed).integers(fmt.min_int, fmt.max_int + 1,
                                              size=(patches, shapes[0].n_in))
-    s = None
+    e, s = y.tolist(), None          # layer 1: the user's exponents are its own patches
     gs_packed, gs_paper = gc_session(kappa), gc_session(kappa)   # garblers: cloud, user
     layers = []
     for i, (st, sh) in enumerate(zip(program.dense, shapes)):
@@ -330,10 +265,10 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
         rows = min(sh.n_out, mb * sh.slots)
         cols = _provisioning(keys, layer, sh, rows, mb, sample, add)
         x = dense_exact(layer, y)
-        r_c = _linear(keys, layer, sh, rows, mb, y, s, x, stage is None, add)
+        decoded, r_c = _linear(keys, layer, sh, rows, mb, e, s, x, stage is None, add)
         paper = _paper(keys, gs_paper, layer, stage, y, x, sample)
         if stage is not None:
-            y, s = _activation(gs_packed, stage, x, r_c, shapes[i + 1], kappa, add)
+            y, s, e = _activation(gs_packed, stage, sh, shapes[i + 1], x, decoded, r_c, add)
         layers.append(LayerCost(layer.index, layer.n_in, layer.n_out, stage is not None,
                                 sh.blocks, mb, cols, tuple(steps), *paper))
         if log:
@@ -346,3 +281,11 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
             "pool_user": keys.pool_seconds["user"], "pool_cloud": keys.pool_seconds["cloud"]}
     return ModelCost(spec, bits, kappa, patches, geometry, image_patches(geometry),
                      tuple(layers), base, time.perf_counter() - start, load)
+
+
+def measure_models(specs: tuple[str, ...], bits: int, patches: int = 2, sample: int = 32,
+                   blocks: int | None = None, log: Callable[[str], None] | None = None
+                   ) -> list[ModelCost]:
+    """measure_model for each spec, with one pair of keys (and factor pools) for all."""
+    keys = Keys.generate(bits)
+    return [measure_model(spec, bits, patches, sample, blocks, keys, log=log) for spec in specs]

@@ -1,14 +1,15 @@
 """The summary and the text/JSON report of `veil bench`: the derived figures of a ModelCost
-(bench/measure.py) per MAC, per activation, per patch and per whole image, printed for
-the `packed` lowering next to the `paper` lowering's and the seed paper's
-(bench/timing.py)."""
+(bench/costs.py, measured by bench/measure.py) per MAC, per activation, per patch and per
+whole image, printed for the `packed` lowering next to the `paper` lowering's and the seed
+paper's (bench/timing.py)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import platform
 
-from veil.bench.measure import IMAGE_SIDE, ModelCost
+from veil.bench.costs import IMAGE_SIDE, ModelCost
 from veil.bench.timing import SEED_LAYERS, SEED_MS, SEED_PATCH_HOURS
 
 TENS_OF_HOURS = "seed 'tens of hours'/packed per patch"
@@ -189,3 +190,9 @@ def report_model(m: ModelCost, workers: int) -> str:
 def report(models: list[ModelCost], workers: int) -> str:
     """The text report: a header, then one section per model."""
     return "\n\n".join([header(models[0])] + [report_model(m, workers) for m in models]) + "\n"
+
+
+def report_json(models: list[ModelCost], workers: int) -> str:
+    """The --json document: the header and, per model, everything measured and its summary."""
+    return json.dumps({"header": header(models[0]),
+                       "models": [to_dict(m, workers) for m in models]}, indent=1)

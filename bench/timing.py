@@ -16,17 +16,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import gmpy2
 import numpy as np
 
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import InProcessChannel
 from veil.backends.yao.framing.kinds import Kind
-from veil.backends.yao.lowerings.garbled_activation import (ActivationEvaluator, ActivationGarbler,
-                                                  uniform_mask)
+from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, ActivationGarbler
+from veil.backends.yao.lowerings.paper.activation_masks import (cloud_activation_output,
+                                                                 cloud_mask_accumulators,
+                                                                 user_masked_accumulators)
+from veil.backends.yao.lowerings.paper.linear import (accumulate, cloud_mask, cloud_unmask,
+                                                      user_multiply)
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot.messages import BaseOTStart
-from veil.backends.yao.lowerings.paper.linear import cloud_mask, cloud_unmask, user_multiply
+from veil.bench.costs import UnitCost
 from veil.compiler.program import ActivationStage
 
 # -- the seed paper's constants ---------------------------------------------------------------
@@ -96,33 +99,29 @@ def gc_session(kappa: int) -> GcSession:
 
 
 # -- the `paper` lowering's unit costs --------------------------------------------------------
-@dataclass(frozen=True)
-class UnitCost:
-    user: float          # CPU seconds per unit (product or activation)
-    cloud: float
-    up: float = 0.0      # bytes user -> cloud per unit (activations only)
-    down: float = 0.0
-
-
 def paper_products(pk: P.PublicKey, sk: P.PrivateKey, w: list[int], y: list[int]) -> UnitCost:
     """Erkin products Enc(w_i y_i) as PaperCloud and PaperUser run them, plus the cloud's
-    accumulation (one multiplication mod n^2 per product); inputs encrypted untimed."""
+    accumulation (one multiplication mod n^2 per product: the sample as one row over a zero
+    bias); inputs encrypted untimed."""
     noise = P.CrtNoise(sk)
     enc_w, enc_y = P.encrypt_signed(pk, w, noise), P.encrypt_signed(pk, y, noise)
+    zero_bias = P.encrypt_signed(pk, [0], noise)
     (request, masks), c1 = clock(lambda: cloud_mask(pk, enc_w, enc_y))
     replies, tu = clock(lambda: user_multiply(sk, request, noise))
     prods, c2 = clock(lambda: cloud_unmask(pk, replies, enc_w, enc_y, masks))
-    _, c3 = clock(lambda: P.sum_ciphertexts(pk, prods))
-    if P.decrypt_signed(sk, prods) != [a * b for a, b in zip(w, y)]:
+    row, c3 = clock(lambda: accumulate(pk, prods, zero_bias, len(prods)))
+    want = [a * b for a, b in zip(w, y)]
+    if P.decrypt_signed(sk, prods) != want or P.decrypt_signed(sk, row) != [sum(want)]:
         raise AssertionError("paper products differ from the plaintext products")
     return UnitCost(tu / len(w), (c1 + c2 + c3) / len(w))
 
 
 def paper_activation(pk: P.PublicKey, sk: P.PrivateKey, gs: GcSession, stage: ActivationStage,
                      xs: list[int]) -> UnitCost:
-    """One garbled tanh* per accumulator as in paper_protocol.py: the cloud masks Enc(x), the
-    user decrypts and garbles (gs.garbler is the user's), the cloud evaluates and unmasks."""
-    noise, kappa, n2 = P.CrtNoise(sk), gs.garbler.kappa, pk.nsquare
+    """One garbled tanh* per accumulator as PaperCloud and PaperUser run it (paper/
+    activation_masks.py): the cloud masks Enc(x), the user decrypts and garbles (gs.garbler
+    is the user's), the cloud evaluates and unmasks."""
+    noise, kappa, acc_bits = P.CrtNoise(sk), gs.garbler.kappa, stage.table.acc_bits
     enc_x = P.encrypt_signed(pk, xs, noise)
     before = gs.g_ch.bytes_sent, gs.e_ch.bytes_sent
     box: dict = {"masked": threading.Event(), "ru": threading.Event()}
@@ -130,19 +129,18 @@ def paper_activation(pk: P.PublicKey, sk: P.PrivateKey, gs: GcSession, stage: Ac
     def user() -> None:
         if not box["masked"].wait(300):
             raise TimeoutError("the cloud never masked its accumulators")
-        r_u = gs.garbler.run(gs.g_ch, stage, P.decrypt(sk, box["cts"]))
+        x_masked = user_masked_accumulators(sk, box["cts"], acc_bits, kappa)
+        r_u = gs.garbler.run(gs.g_ch, stage, x_masked)
         box["enc_ru"] = P.encrypt(pk, r_u, noise)
         box["ru"].set()
 
     def cloud() -> None:
-        r_c = [uniform_mask(stage.table.acc_bits, kappa) for _ in enc_x]
-        box["cts"] = P.rerandomise_all(pk, [c * (1 + r * pk.n) % n2 for c, r in zip(enc_x, r_c)])
+        box["cts"], r_c = cloud_mask_accumulators(pk, enc_x, acc_bits, kappa)
         box["masked"].set()
         y = gs.evaluator.run(gs.e_ch, stage, r_c)
         if not box["ru"].wait(300):
             raise TimeoutError("the user never sent Enc(r_u)")
-        box["enc_t"] = [(1 + v * pk.n) * gmpy2.invert(c, n2) % n2
-                        for v, c in zip(y, box["enc_ru"])]
+        box["enc_t"] = cloud_activation_output(pk, y, box["enc_ru"])
     tu, tc = timed_pair(user, cloud, (gs.g_ch, gs.e_ch))
     if P.decrypt_signed(sk, box["enc_t"]) != [int(v) for v in stage.table.reference(np.array(xs))]:
         raise AssertionError("paper activation differs from the plaintext reference")

@@ -64,6 +64,11 @@ class PackedLayout:
         return self.blocks * self.n_in
 
     @property
+    def masked_output_bits(self) -> int:
+        """Every output x + r_c the cloud sends in the clear lies in [0, 2^this)."""
+        return self.acc_bits + self.kappa + 1
+
+    @property
     def mask_floor_bits(self) -> int:
         """The cloud's slot mask m is drawn from [2^f, 2^(f + kappa)), 2^f > |W s - b|."""
         return self.correction_bits - self.kappa - 1

@@ -1,20 +1,17 @@
 """`veil bench`: the secure backend's cost per multiply-accumulate, per activation and per
 patch, for the `packed` lowering next to the `paper` lowering and the seed paper
-(bench/measure.py measures, bench/report.py reports; this only parses options
+(veil.bench: bench/measure.py measures, bench/report.py reports; this only parses options
 and prints)."""
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import click
 
+from veil.bench.suites import MODELS
 from veil.cli_errors import UserError, one_line_errors
 from veil.cli_options import key_bits_option
-
-MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("burger",),
-          "tiny": ("tiny",)}
 
 
 @click.command("bench")
@@ -35,20 +32,17 @@ MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("bur
 @one_line_errors
 def bench(model, key_bits, patches, sample, blocks, workers, as_json):
     """Measure both lowerings layer by layer and report per MAC, activation and patch."""
-    from veil.bench.measure import Keys, measure_model
-    from veil.bench.report import header, report, to_dict
+    from veil.bench.measure import measure_models
+    from veil.bench.report import report, report_json
     from veil.compiler.packed_layout import check_key_bits
     start = time.perf_counter()
     bits = check_key_bits(key_bits)
     if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
         raise UserError("--patches, --sample, --workers and --blocks must be at least 1")
-    keys = Keys.generate(bits)
-    results = [measure_model(spec, bits, patches, sample, blocks, keys,
+    results = measure_models(MODELS[model], bits, patches, sample, blocks,
                              log=lambda line: click.echo(line, err=True))
-               for spec in MODELS[model]]
     if as_json:
-        click.echo(json.dumps({"header": header(results[0]),
-                               "models": [to_dict(m, workers) for m in results]}, indent=1))
+        click.echo(report_json(results, workers))
     else:
         click.echo(report(results, workers), nl=False)
     click.echo(f"bench took {time.perf_counter() - start:.0f} s", err=True)

@@ -56,8 +56,7 @@ class PackedCloud(Cloud):
         self.ot = OTExtSender(session_id)
         self.garbler = ActivationGarbler(self.ot, program.security.kappa)
         self.noise_u = PooledFreshNoise(pk, executor)     # uniform: see its class
-        # the cloud's exponents are its masks s on layers 2..: in [2^in, 2^(in + kappa))
-        self.columns = [FixedBases(c, pk.nsquare, 0, 1 << (sh.input_bits + sh.kappa), executor)
+        self.columns = [FixedBases(c, pk.nsquare, *L.cloud_exponent_range(sh), executor)
                         for c, sh in zip(model.columns, self.shapes)]
         self.neg_bias = [L.inverted_bias(pk, b, sh) for b, sh in zip(model.biases, self.shapes)]
         self.prov: Provisioning | None = None
@@ -133,7 +132,7 @@ class PackedCloud(Cloud):
             values = [v for row in L.cloud_decode(self.sk_c, D, batch.m[k], sh, self.executor)
                       for v in row]
             if self.program.activation(st.layer.index) is None:
-                width = (sh.acc_bits + sh.kappa + 1 + 7) // 8
+                width = (sh.masked_output_bits + 7) // 8
                 ch.send(Kind.INTEGERS, pack_ints(values, width))
                 return batch.patches
             self.garbler.send_inputs(ch, batch.gc[k], values)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 import gmpy2
 from gmpy2 import mpz
 
+from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.lowerings.garbled_activation import uniform_mask
 from veil.backends.yao.paillier import pooled as pool
@@ -117,6 +118,20 @@ def user_columns(pk_c: P.PublicKey, V: Matrix, neg_R: Sequence[mpz], sh: PackedL
     n, n2 = pk_c.n, pk_c.nsquare
     return [[(1 + v % n * n) * c % n2 for v, c in zip(vs, cs)]
             for vs, cs in zip(pack_columns(V, sh), _rows(neg_R, sh, "negated mask ciphertexts"))]
+
+
+# -- the exponent ranges of each party's fixed-base tables ------------------------------------
+def user_exponent_range(sh: PackedLayout) -> tuple[int, int]:
+    """[low, high) of the user's online exponents e over Q (user_products): the signed patch on
+    layer 1; y + s on later layers, never negative since s >= 2^in exceeds |y|. The tables
+    are sized by this range, so the user and the benchmarks build them from here."""
+    return (-sh.exponent_bound + 1 if sh.first else 0), sh.exponent_bound
+
+
+def cloud_exponent_range(sh: PackedLayout) -> tuple[int, int]:
+    """[low, high) of the cloud's exponents over the packed columns (cloud_corrections): its
+    input masks s, drawn by draw_input_masks from [2^in, 2^(in + kappa))."""
+    return 0, 1 << (sh.input_bits + sh.kappa)
 
 
 # -- offline, per patch -----------------------------------------------------------------------
@@ -207,7 +222,7 @@ def cloud_decode(sk_c: P.PrivateKey, D: Sequence[mpz], m: Matrix, sh: PackedLayo
 def user_output(masked: Matrix, r_c: Matrix, sh: PackedLayout) -> Matrix:
     """q = (q + r_c) - r_c for the output layer, with the range the slots guarantee."""
     _check(len(masked), len(r_c), "output patches")
-    bound = 1 << (sh.acc_bits + sh.kappa + 1)
+    bound = 1 << sh.masked_output_bits
     out = []
     for vs, rs in zip(masked, r_c):
         _check(len(vs), sh.n_out, "outputs")

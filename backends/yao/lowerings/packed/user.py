@@ -60,9 +60,8 @@ class PackedUser(User):
             V = L.unmask_columns(self.sk, recv_cts(ch, self.pk, sh.blocks * sh.n_in), sh,
                                  self.executor)
             neg_R = recv_cts(ch, self.pk_c, sh.blocks * sh.n_in)
-            low = -sh.exponent_bound + 1 if sh.first else 0
             self.Q.append(FixedBases(L.user_columns(self.pk_c, V, neg_R, sh), self.pk_c.nsquare,
-                                     low, sh.exponent_bound, self.executor))
+                                     *L.user_exponent_range(sh), self.executor))
 
     def open_session(self, ch: Channel) -> None:
         ch.send(Kind.OT, self.ot.setup().to_bytes())
@@ -93,7 +92,7 @@ class PackedUser(User):
         for k, (st, sh) in enumerate(zip(self.program.dense, self.shapes)):
             send_cts(ch, self.pk_c, L.user_products(self.pk_c, self.Q[k], y, batch.F[k], sh))
             if self.program.activation(st.layer.index) is None:
-                bound = 1 << (sh.acc_bits + sh.kappa + 1)
+                bound = 1 << sh.masked_output_bits
                 flat = unpack_ints(ch.recv(Kind.INTEGERS, max_payload=len(x) * sh.n_out * 16 + 64),
                                    bound, len(x) * sh.n_out)
                 return np.array(L.user_output(split_rows(flat, sh.n_out), batch.r_c[k], sh),

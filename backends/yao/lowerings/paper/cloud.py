@@ -2,14 +2,14 @@
 for the garbled activation it evaluates (PROTOCOL.md, lowering 1; protocol.py has the flow)."""
 from __future__ import annotations
 
-import gmpy2
-
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, ProtocolError
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.frames import OT_SETUP_BYTES, check_batch, recv_cts, send_cts
-from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, uniform_mask
+from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator
+from veil.backends.yao.lowerings.paper.activation_masks import (cloud_activation_output,
+                                                                 cloud_mask_accumulators)
 from veil.backends.yao.lowerings.paper.linear import accumulate, cloud_mask, cloud_unmask
 from veil.backends.yao.lowerings.paper.model import PaperModel
 from veil.backends.yao.lowerings.paper.user import MAX_BATCH_PATCHES, PaperBatch
@@ -39,7 +39,7 @@ class PaperCloud(Cloud):
         return PaperBatch(patches)
 
     def serve_online(self, ch: Channel, batch: PaperBatch) -> int:
-        pk, n2 = self.pk, self.pk.nsquare
+        pk = self.pk
         n_patches = batch.patches
         enc_y = recv_cts(ch, pk, n_patches * self.program.dense[0].layer.n_in)
         for k, stage in enumerate(self.program.dense):
@@ -58,12 +58,8 @@ class PaperCloud(Cloud):
             if act is None:
                 send_cts(ch, pk, P.rerandomise_all(pk, acc))
                 return n_patches
-            r_c = [uniform_mask(L.acc_bits, self.kappa) for _ in acc]
-            send_cts(ch, pk, P.rerandomise_all(pk, [c * (1 + r * pk.n) % n2
-                                                    for c, r in zip(acc, r_c)]))
+            masked, r_c = cloud_mask_accumulators(pk, acc, L.acc_bits, self.kappa)
+            send_cts(ch, pk, masked)
             y_masked = self.evaluator.run(ch, act, r_c)
-            enc_ru = recv_cts(ch, pk, len(acc))
-            # Enc(t) = Enc(y') / Enc(r_u); Enc(y') with unit randomness is fine: it is
-            # never sent, only masked and rerandomised inside the next Erkin request.
-            enc_y = [(1 + y * pk.n) * gmpy2.invert(c, n2) % n2 for y, c in zip(y_masked, enc_ru)]
+            enc_y = cloud_activation_output(pk, y_masked, recv_cts(ch, pk, len(acc)))
         raise AssertionError("unreachable: the last layer returns")

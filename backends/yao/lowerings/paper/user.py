@@ -8,11 +8,12 @@ import numpy as np
 
 from veil.backends.executor import Executor
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import Channel, ProtocolError
+from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.frames import (OT_SETUP_BYTES, recv_cts, send_batch_request,
                                                 send_cts)
 from veil.backends.yao.lowerings.garbled_activation import ActivationGarbler
+from veil.backends.yao.lowerings.paper.activation_masks import user_masked_accumulators
 from veil.backends.yao.lowerings.paper.linear import user_multiply
 from veil.backends.yao.lowerings.parties import User
 from veil.backends.yao.ot.extension import OTExtSender
@@ -62,10 +63,7 @@ class PaperUser(User):
             masked = recv_cts(ch, pk, n_patches * L.n_out)
             if act is None:
                 return np.array(P.decrypt_signed(sk, masked), dtype=np.int64).reshape(n_patches, -1)
-            x_masked = P.decrypt(sk, masked)
-            bound = 1 << (L.acc_bits + self.kappa + 1)
-            if any(v >= bound for v in x_masked):
-                raise ProtocolError("masked accumulator out of range")
+            x_masked = user_masked_accumulators(sk, masked, L.acc_bits, self.kappa)
             r_u = self.garbler.run(ch, act, x_masked)
             send_cts(ch, pk, P.encrypt(pk, r_u, self.noise))
         raise AssertionError("unreachable: the last layer returns")

@@ -62,12 +62,11 @@ def run_layer(keys, layer: Layer, patches: int, last: bool, y=None, executor=Non
     masked = L.masked_columns(pk_u, columns, R, sh)
     neg_R = L.negated_masks(pk_c, R, sh, P.CrtNoise(sk_c))
     V = L.unmask_columns(sk_u, masked, sh)                                 # user, once
-    low = -sh.exponent_bound + 1 if sh.first else 0
-    Q = FixedBases(L.user_columns(pk_c, V, neg_R, sh), pk_c.nsquare, low, sh.exponent_bound,
+    Q = FixedBases(L.user_columns(pk_c, V, neg_R, sh), pk_c.nsquare, *L.user_exponent_range(sh),
                    executor)
     s = None if sh.first else L.draw_input_masks(sh, patches)              # cloud, offline
     m = L.draw_slot_masks(sh, patches)
-    cols = FixedBases(columns, pk_u.nsquare, 0, 1 << (sh.input_bits + KAPPA), executor)
+    cols = FixedBases(columns, pk_u.nsquare, *L.cloud_exponent_range(sh), executor)
     E = L.cloud_corrections(pk_u, cols, L.inverted_bias(pk_u, bias, sh), s, m, sh)
     r_c = L.draw_accumulator_masks(sh, patches)                            # user, offline
     F = L.user_corrections(sk_u, pk_c, E, r_c, sh, executor=executor)

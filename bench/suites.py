@@ -1,0 +1,6 @@
+"""The models `veil bench --model NAME` measures, by name: a module of its own so the CLI can
+offer the names without importing the lowerings."""
+from __future__ import annotations
+
+MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("burger",),
+          "tiny": ("tiny",)}
