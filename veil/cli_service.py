@@ -11,26 +11,23 @@ import sys
 
 import click
 
-from veil.cli_errors import one_line_errors
+from veil.cli_errors import EXIT_ERROR, one_line_errors
 from veil.cli_options import key_bits_option, workers_option
 
 DEFAULT_PORT = 7461
 
 
 def _network_errors(fn):
-    """Connection, TLS, store and refusal errors as one line (ValueErrors, which include every
-    protocol error, are one_line_errors' job)."""
+    """Any OSError as one line too, not only those about a path the user named: a refused or
+    dropped connection, a failed TLS handshake or a timeout is not a bug. Refusals, protocol
+    and store errors are VeilErrors: one_line_errors' job."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from veil.service.error_frames import ServiceError
-        from veil.service.store import StoreError
         try:
             return fn(*args, **kwargs)
-        except (ServiceError, StoreError, OSError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
+        except OSError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_ERROR)
     return one_line_errors(wrapper)
 
 
