@@ -46,6 +46,7 @@ from veil.compiler.model import Layer
 from veil.compiler.packed_layout import PackedLayout
 from veil.compiler.program import ActivationStage
 from veil.models.catalog import compile_model
+from veil.util.errors import UsageError
 
 FULL_LAYER_COLUMNS = 4096      # layers with more packed columns (blocks x n_in) are sampled
 SAMPLE_BLOCKS = 2
@@ -243,7 +244,7 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
                   log: Callable[[str], None] | None = None) -> ModelCost:
     """Every step of both lowerings on every dense layer of `spec` (see the module doc)."""
     if patches < 1 or sample < 1:
-        raise ValueError("--patches and --sample must be at least 1")
+        raise UsageError("--patches and --sample must be at least 1")
     start, load = time.perf_counter(), os.getloadavg()[0]
     program = compile_model(spec, "packed", key_bits=bits)
     keys = keys or Keys.generate(bits)

@@ -5,11 +5,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from veil.util.errors import CircuitError  # an IR invariant does not hold
+
 from .gates import ARITY, Gate, Op
-
-
-class CircuitError(ValueError):
-    """An IR invariant does not hold."""
 
 
 @dataclass(eq=False)

@@ -30,13 +30,15 @@ import numpy as np
 
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import ActivationDef, Symmetry
+from veil.util.errors import SpecError
 
 
 MAX_MAGNITUDE_BITS = 24   # range analysis enumerates every magnitude up to the last bound
 
 
-class ActivationRangeError(ValueError):
-    """The quantised activation does not fit the declared output format."""
+class ActivationRangeError(SpecError):
+    """The quantised activation does not fit the declared output format (a spec problem
+    without a position: the lowering re-raises it as the compiler's SpecError at the layer)."""
 
 
 @dataclass(frozen=True)

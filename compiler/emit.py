@@ -6,10 +6,11 @@ import json
 from veil.circuits.bristol import to_bristol
 from veil.circuits.dot import to_dot
 from veil.compiler.program import ActivationStage, Program, StageOp
+from veil.util.errors import UsageError
 
 
-class EmitError(ValueError):
-    pass
+class EmitError(UsageError):
+    """An --emit or --layer the model cannot answer (no such layer, no activation circuit)."""
 
 
 def _circuit_stats(circuit) -> dict:

@@ -13,6 +13,7 @@ from veil.compiler.driver import compile_text
 from veil.compiler.model import CheckedModel
 from veil.compiler.parser import parse_text
 from veil.compiler.program import Lowering, Program, SecurityParams
+from veil.util.errors import UsageError
 
 MODELS_DIR = Path(__file__).parent
 
@@ -33,8 +34,8 @@ def resolve_spec(name_or_path: str | Path) -> Path:
     builtin = MODELS_DIR / f"{name_or_path}.veil"
     if builtin.is_file():
         return builtin
-    raise FileNotFoundError(f"no spec file '{name_or_path}' and no built-in model of that name "
-                            f"(built-in: {', '.join(builtin_names()) or 'none'})")
+    raise UsageError(f"no spec file '{name_or_path}' and no built-in model of that name "
+                     f"(built-in: {', '.join(builtin_names()) or 'none'})")
 
 
 def compile_model(spec: str | Path, lowering: str | Lowering = "packed", key_bits: int = 2048,

@@ -5,6 +5,7 @@ import numpy as np
 
 from veil.backends.catalog import get_backend
 from veil.models.catalog import compile_model
+from veil.util.errors import UsageError
 
 
 def random_pixel_patches(n: int, size: int, seed: int) -> np.ndarray:
@@ -18,13 +19,13 @@ def cross_check(spec: str, backends: list[str], lowering: str, patches: int,
                 seed: int, key_bits: int = 2048,
                 workers: int | None = None) -> tuple[bool, str]:
     if patches < 1:
-        raise ValueError("--patches must be at least 1")
+        raise UsageError("--patches must be at least 1")
     program = compile_model(spec, lowering, key_bits=key_bits)
     runners = [get_backend(name.strip(), workers=workers)
                for name in backends]
     for b in runners:
         if not b.exact:
-            raise ValueError(f"backend {b.name} is not exact; check compares fixed-point backends")
+            raise UsageError(f"backend {b.name} is not exact; check compares fixed-point backends")
     x = program.quantise_input(random_pixel_patches(patches, program.model.geometry.input_size, seed))
     try:
         results = [b.run_fixed(program, x) for b in runners]

@@ -8,12 +8,16 @@ import numpy as np
 from veil.backends.base import Backend
 from veil.compiler.program import Program
 from veil.models.patches import PatchGeometry, PatchGrid
+from veil.util.errors import UsageError
 
 DEFAULT_BATCH = 4096
 
 
 def geometry(program: Program, stride: int | None) -> PatchGeometry:
+    """The model's patch geometry, with `stride` (a --stride option) in place of its own."""
     g = program.model.geometry
+    if stride is not None and not 1 <= stride <= g.output_size:
+        raise UsageError(f"--stride must be between 1 and the output size {g.output_size}")
     return PatchGeometry(g.input_size, g.output_size, g.stride if stride is None else stride)
 
 

@@ -16,13 +16,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from veil.util.atomic import atomic_target
+from veil.util.errors import ImageError
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 WRITABLE = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
-
-
-class ImageError(ValueError):
-    """An image that cannot be read or written; str() is a one-line message."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels, geometry
 from veil.models.images import check_output, read_image, write_image
 from veil.models.progress import patch_progress
+from veil.util.errors import UsageError
 
 
 def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
@@ -19,7 +20,7 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
     program = compile_model(spec, lowering, key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
-        raise ValueError("--batch must be at least 1")
+        raise UsageError("--batch must be at least 1")
     backend = get_backend(backend_name, workers=workers)
     batch = min(batch, backend.max_batch)
     total = count_patches(program, img.shape, img.channels.shape[0], stride)

@@ -20,6 +20,7 @@ from veil.compiler.parser import parse_file
 from veil.models.catalog import resolve_spec
 from veil.models.training import TrainConfig, train
 from veil.util.atomic import atomic_write_bytes
+from veil.util.errors import SpecError, UsageError
 
 
 def _architecture(spec_path: Path):
@@ -39,18 +40,18 @@ def _architecture(spec_path: Path):
 def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
                log=print) -> Path:
     if steps < 1 or batch < 1:
-        raise ValueError("--steps and --batch must be at least 1")
+        raise UsageError("--steps and --batch must be at least 1")
     path = resolve_spec(spec)
     model, target = _architecture(path)
     if output is None:
         if target is None:
-            raise ValueError(f"{path} uses random weights; say where to write them with -o")
+            raise UsageError(f"{path} uses random weights; say where to write them with -o")
         output = path.parent / target
     if not Path(output).parent.is_dir():
-        raise ValueError(f"{output}: folder {Path(output).parent} does not exist")
+        raise UsageError(f"{output}: folder {Path(output).parent} does not exist")
     acts = {L.activation.name for L in model.layers if L.activation is not None}
     if len(acts) != 1:
-        raise ValueError("training supports one activation shared by all hidden layers")
+        raise SpecError("training supports one activation shared by all hidden layers")
     act = next(L.activation for L in model.layers if L.activation is not None)
     g, norm = model.geometry, model.normalisation
     cfg = TrainConfig(input_size=g.input_size, output_size=g.output_size,

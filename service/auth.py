@@ -156,7 +156,7 @@ def prove_identity(channel: Channel, sk: P.PrivateKey, user_id: str, model: str)
     commitment = payload[ID_BYTES + NONCE_BYTES:head]
     try:
         sealed = P.loads_ciphertexts(sk.public, payload[head:])
-    except ValueError as e:
+    except ProtocolError as e:
         raise _refuse(channel, f"the server's challenge for user {user_id!r} is not under this "
                                f"private key's public key: {e}") from e
     if len(sealed) != 1:

@@ -10,6 +10,7 @@ import ssl
 
 from veil.service.error_frames import RemoteError, ServiceChannel, recv_or_error
 from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, PEER_SILENCE_SECONDS
+from veil.util.errors import UsageError
 
 __all__ = ["RemoteError", "ServiceChannel", "connect", "parse_address",
            "recv_or_error"]
@@ -17,17 +18,18 @@ __all__ = ["RemoteError", "ServiceChannel", "connect", "parse_address",
 
 
 def parse_address(host_port: str) -> tuple[str, int]:
-    """"HOST:PORT" or "[IPV6]:PORT" -> (host, port)."""
+    """"HOST:PORT" or "[IPV6]:PORT" -> (host, port); UsageError for anything else (a --cloud
+    option)."""
     text = host_port.strip()
     if text.startswith("["):
         host, sep, port = text[1:].partition("]:")
     else:
         host, sep, port = text.rpartition(":")
         if ":" in host:
-            raise ValueError(f"malformed address {host_port!r}: write an IPv6 address as "
+            raise UsageError(f"malformed address {host_port!r}: write an IPv6 address as "
                              "[ADDRESS]:PORT")
     if not (sep and host and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError(f"malformed address {host_port!r}: expected HOST:PORT with a port "
+        raise UsageError(f"malformed address {host_port!r}: expected HOST:PORT with a port "
                          "in 1..65535")
     return host, int(port)
 

@@ -64,7 +64,7 @@ class CloudService:
             program = compile_model(manifest["spec"], SERVICE_LOWERING,
                                     key_bits=manifest["modulus_bits"],
                                     source=f"<model {manifest['name']}>")
-        except (VeilError, ValueError) as e:
+        except VeilError as e:
             raise ServiceError(f"the published spec does not compile: {e}") from None
         if structure_digest(program) != manifest["digest"]:
             raise ServiceError("the published spec does not match its structure digest")
@@ -74,12 +74,8 @@ class CloudService:
 
     def _publish(self, ch: Channel) -> None:
         manifest = recv_json(ch, ServiceKind.MANIFEST, MANIFEST_FIELDS)
-        try:
-            check_name(manifest["name"])
-            pk_bytes = ch.recv(Kind.PUBLIC_KEY, max_payload=1 << 16)
-            pk = P.loads_public_key(pk_bytes)
-        except ValueError as e:
-            raise ServiceError(str(e)) from None
+        check_name(manifest["name"], error=ServiceError)
+        pk = P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=1 << 16))  # ProtocolError
         if pk.bits != manifest["modulus_bits"]:
             raise ServiceError(f"the user's key has {pk.bits} bits, the manifest says "
                                f"{manifest['modulus_bits']}")

@@ -2,8 +2,9 @@
 raises that reason as `RemoteError` instead of "unexpected message: ERROR".
 
 Only messages meant for the peer are sent: a `ProtocolError` (what the peer sent was refused)
-or a `ServiceError` (a refusal such as an unknown model); anything else is an internal fault
-whose details stay in the local log.
+or a `ServiceError` (a refusal such as an unknown model), but not a `StoreError` (its message
+may name the server's files); anything else is an internal fault whose details stay in the
+local log.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from veil.backends.yao.framing.channel import (HEADER, MAGIC, VERSION, Channel, 
                                                ProtocolError, SocketChannel)
 from veil.backends.yao.framing.kinds import FrameKind
 from veil.service.frames import ServiceKind
+from veil.service.store_schema import StoreError
+from veil.util.errors import ServiceError
 
 MAX_REASON_CHARS = 500          # at most 2000 bytes of UTF-8
 ERROR_LIMIT = 4096              # the largest ERROR payload a party reads
@@ -22,18 +25,19 @@ class RemoteError(ProtocolError):
     """The peer sent an ERROR frame; the message is its one-line reason."""
 
 
-class ServiceError(Exception):
-    """A refusal whose message is meant for the peer (unknown model, quota, ...)."""
-
-
 def one_line(text: str, limit: int = MAX_REASON_CHARS) -> str:
     """Whitespace runs (newlines too) become one space, other control characters '?'."""
     text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def meant_for_peer(exc: BaseException) -> bool:
+    """A refusal whose message the peer may read (and a server logs as a warning, not a fault)."""
+    return isinstance(exc, (ProtocolError, ServiceError)) and not isinstance(exc, StoreError)
+
+
 def public_reason(exc: BaseException) -> str:
-    if isinstance(exc, (ProtocolError, ServiceError)):
+    if meant_for_peer(exc):
         return one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, TimeoutError):
         return "timed out"

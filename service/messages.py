@@ -10,15 +10,19 @@ from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, ProtocolError
 from veil.backends.yao.framing.kinds import Kind
 from veil.service.limits import JSON_FRAME_BYTES
+from veil.util.errors import UsageError, VeilError
 
 SERVICE_LOWERING = "packed"    # the lowering the service runs (its parties: lowerings/parties.py)
 FORMAT = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-def check_name(name: str, what: str = "model name") -> str:
+def check_name(name: str, what: str = "model name",
+               error: type[VeilError] = UsageError) -> str:
+    """The name, or `error`: UsageError for a name given on the command line, ServiceError for
+    one a peer sent."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"bad {what} {name!r}: use 1-64 letters, digits, '_', '.' or '-'")
+        raise error(f"bad {what} {name!r}: use 1-64 letters, digits, '_', '.' or '-'")
     return name
 
 

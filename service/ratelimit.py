@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.service.store import Store
+from veil.util.errors import ServiceError
 
 
-class RateLimited(Exception):
+class RateLimited(ServiceError):
     """A request over the limit; the message is one line, with when to retry."""
 
     def __init__(self, message: str, retry_after: float | None):

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from veil.backends.yao.framing.channel import MAGIC, PeerClosed, ProtocolError
-from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError, one_line,
-                                       public_reason, send_error)
+from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError,
+                                       meant_for_peer, one_line, public_reason, send_error)
 from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, MAX_CONNECTIONS, PEER_SILENCE_SECONDS
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class Server:
 
     def _report(self, label: str, exc: Exception, channel: ServiceChannel | None) -> None:
         what = one_line(f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, (ProtocolError, ServiceError, OSError)):
+        if isinstance(exc, OSError) or meant_for_peer(exc):
             log.warning("%s closed: %s", label, what)
         else:
             log.error("%s failed: %s%s", label, what, _where(exc))

@@ -15,13 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from veil.util.errors import ServiceError
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 IDLE_CONNECTIONS = 8
 
 
-class StoreError(Exception):
-    """A store operation that cannot be done, with a one-line reason."""
+class StoreError(ServiceError):
+    """A store operation that cannot be done, with a one-line reason. Not sent to a peer:
+    its message may name the server's files (error_frames.meant_for_peer)."""
 
 
 class StoreConflict(StoreError):

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from veil.util.atomic import atomic_write_bytes
+from veil.util.errors import KeyFileError
 
 KEY_MODE = 0o600
 CERT_MODE = 0o644
@@ -85,8 +86,8 @@ def server_context(cert: str | os.PathLike, key: str | os.PathLike) -> ssl.SSLCo
     try:
         ctx.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as e:        # the stdlib's "[SSL] PEM lib" says too little
-        raise ValueError(f"cannot load TLS certificate {cert} with key {key}: "
-                         f"{getattr(e, 'strerror', None) or e}") from e
+        raise KeyFileError(f"cannot load TLS certificate {cert} with key {key}: "
+                           f"{getattr(e, 'strerror', None) or e}") from e
     return ctx
 
 
@@ -97,8 +98,8 @@ def client_context(cafile: str | os.PathLike | None = None,
     try:
         ctx = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as e:
-        raise ValueError(f"cannot load CA certificates from {cafile}: "
-                         f"{getattr(e, 'strerror', None) or e}") from e
+        raise KeyFileError(f"cannot load CA certificates from {cafile}: "
+                           f"{getattr(e, 'strerror', None) or e}") from e
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if insecure:
         warnings.warn("TLS client does not verify the server: anyone on the path can read "

@@ -18,7 +18,6 @@ from veil.backends.base import Backend
 from veil.backends.executor import Executor, InlineExecutor, local_executor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel
-from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.catalog import parties_for
 from veil.compiler.digest import structure_digest
 from veil.models.catalog import compile_model
@@ -33,6 +32,7 @@ from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name
 from veil.service.error_frames import ServiceError
 from veil.service.frames import ServiceKind
 from veil.service.limits import USER_FRAME_BYTES
+from veil.util.errors import UsageError, VeilError
 
 BATCH = 16                        # patches per batch: progress and journal granularity
 
@@ -115,7 +115,7 @@ def _denoise(img, output: str, sk: P.PrivateKey, address: str, model: str, tls,
         saved = journal.count()
         journal.close()
         session.ch.close()
-        if saved:
+        if saved and isinstance(e, (VeilError, OSError)):     # a bug stays an internal error
             raise ServiceError(f"{e} ({saved} batches are saved in {journal.path.name}: "
                                "rerun the same command to resume)") from e
         raise
@@ -140,7 +140,7 @@ def keygen(path: str, bits: int = 2048) -> tuple[Path, Path]:
     key = Path(path)
     pub = key.with_suffix(".pub")
     if key.resolve() == pub.resolve():
-        raise ValueError(f"{path}: the private key needs a name other than *.pub")
+        raise UsageError(f"{path}: the private key needs a name other than *.pub")
     pk, sk = P.generate_keypair(bits)
     P.save_private_key(key, sk)
     P.save_public_key(pub, pk)

@@ -1,7 +1,8 @@
 """How every `veil` command fails: an expected failure (a VeilError, or a file the user named
 that cannot be opened) is one line on stderr and exit status 1; anything else is a bug in
 Veil, reported as one line naming a file that holds the traceback, with exit status 70
-(EX_SOFTWARE), so that scripts can tell bad input from a crash."""
+(EX_SOFTWARE), so that scripts can tell bad input from a crash. A ValueError is a bug too:
+code that rejects bad input raises the VeilError subclass for its kind (veil.util.errors)."""
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,7 @@ def one_line_errors(fn):
         except SpecError as exc:                      # FILE:LINE:COL: message
             click.echo(str(exc), err=True)
             sys.exit(EXIT_ERROR)
-        except (VeilError, ValueError) + _USER_OS_ERRORS as exc:
+        except (VeilError,) + _USER_OS_ERRORS as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
         except Exception as exc:

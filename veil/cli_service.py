@@ -6,31 +6,27 @@ veil.service; every expected failure is one line on stderr and exit status 1.
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 
 import click
 
-from veil.cli_errors import one_line_errors
+from veil.cli_errors import EXIT_ERROR, one_line_errors
 from veil.cli_options import key_bits_option, workers_option
 
 DEFAULT_PORT = 7461
 
 
 def _network_errors(fn):
-    """Connection, TLS, store and refusal errors as one line (ValueErrors, which include every
-    protocol error, are one_line_errors' job)."""
+    """Any OSError as one line too, not only those about a path the user named: a refused or
+    dropped connection, a failed TLS handshake or a timeout is not a bug. Refusals, protocol
+    and store errors are VeilErrors: one_line_errors' job."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from veil.service.error_frames import ServiceError
-        from veil.service.store import StoreError
         try:
             return fn(*args, **kwargs)
-        except (ServiceError, StoreError, OSError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
+        except OSError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_ERROR)
     return one_line_errors(wrapper)
 
 
@@ -123,26 +119,12 @@ def cloud():
 @_network_errors
 def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
     """Serve owners and users until SIGTERM or Ctrl-C."""
-    from veil.backends.executor import local_executor
-    from veil.service.cloud_service import CloudService
-    from veil.service.ratelimit import RateLimiter
-    from veil.service.server import Server, run_until_signal
-    from veil.service.store import Store
-    if (tls_cert is None) != (tls_key is None):
-        raise click.UsageError("--tls-cert and --tls-key go together")
-    tls = None
-    if tls_cert:
-        from veil.service.tls import server_context
-        tls = server_context(tls_cert, tls_key)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        stream=sys.stderr)
-    with Store.open(store_dir) as store, local_executor(workers) as executor:
-        service = CloudService(store, RateLimiter(store, rate_limit or None), executor)
-        server = Server(service.handle, host, port, tls_context=tls)
-        h, p = server.address
-        click.echo(f"listening on {h}:{p}" + (" (TLS)" if tls else ""), err=True)
+    from veil.service.cloud_main import serve_cloud
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
         sys.stderr.flush()
-        run_until_signal(server)
+    serve_cloud(store_dir, host, port, tls_cert, tls_key, rate_limit, workers, announce)
 
 
 @cloud.command("tls-cert")

@@ -88,8 +88,10 @@ def test_verify_catches_broken_graphs(mutate, message):
         _broken(mutate).verify()
 
 
-def test_circuit_error_is_value_error():
-    assert issubclass(CircuitError, ValueError)
+def test_circuit_error_is_a_veil_error_not_a_value_error():
+    from veil.util import errors
+    assert CircuitError is errors.CircuitError and issubclass(CircuitError, errors.VeilError)
+    assert not issubclass(CircuitError, ValueError)
 
 
 def test_outputs_may_be_inputs_constants_and_repeat():

@@ -8,6 +8,7 @@ from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import Symmetry
 from veil.compiler.parser import parse_text
 from veil.compiler.weights import glorot_uniform
+from veil.util.errors import UsageError
 
 # Line numbers matter: the error tests below assert positions in this text.
 BASE = """\
@@ -144,7 +145,7 @@ def test_resolve_spec(tmp_path):
     assert resolve_spec("tiny").name == "tiny.veil"
     (tmp_path / "x.veil").write_text(BASE)
     assert resolve_spec(tmp_path / "x.veil") == tmp_path / "x.veil"
-    with pytest.raises(FileNotFoundError, match="no built-in model"):
+    with pytest.raises(UsageError, match="no built-in model"):
         resolve_spec("no_such_model")
 
 

@@ -18,6 +18,7 @@ from veil.service.client import RemoteError, ServiceChannel, connect, parse_addr
 from veil.service.error_frames import ServiceError
 from veil.service.frames import ServiceKind
 from veil.service.server import Server
+from veil.util.errors import UsageError
 
 LOGGER = "veil.service.server"
 
@@ -152,6 +153,24 @@ def test_service_error_reason_reaches_the_peer_on_one_line():
         ch.close()
 
 
+def test_store_error_is_a_service_error_but_stays_on_the_server(caplog):
+    """A StoreError is a ServiceError (one line at the command line) whose message may name
+    the server's files: the peer gets no detail, the log an error with its place."""
+    from veil.service.store import StoreCorrupt
+
+    def handler(channel, peer):
+        raise StoreCorrupt("store corrupt: /srv/veil/blobs/ab12.blob has 3 bytes")
+
+    caplog.set_level(logging.INFO, LOGGER)
+    with running(handler) as server:
+        ch = connect(host_port(server), timeout=5)
+        with pytest.raises(RemoteError, match="^internal server error$"):
+            ch.recv(ServiceKind.HELLO)
+        ch.close()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "StoreCorrupt" in errors[0] and "/srv/veil" in errors[0]
+
+
 def test_client_error_frame_reaches_the_server_log(caplog):
     caplog.set_level(logging.INFO, LOGGER)
     with running() as server:
@@ -203,7 +222,7 @@ def test_shutdown_cuts_off_sessions_after_the_grace_period():
 @pytest.mark.parametrize("text", ["localhost", "host:", ":80", "host:0", "host:65536",
                                   "host:http", "::1:80", "[::1]80", "host:８０"])
 def test_malformed_addresses_are_refused(text):
-    with pytest.raises(ValueError, match="malformed address"):
+    with pytest.raises(UsageError, match="malformed address"):
         parse_address(text)
 
 

@@ -12,6 +12,7 @@ from veil.backends.yao.framing.kinds import Kind
 from veil.service.client import RemoteError, connect
 from veil.service.tls import InsecureTLSWarning, client_context, make_self_signed, server_context
 from veil.service.frames import ServiceKind
+from veil.util.errors import KeyFileError
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +110,10 @@ def test_insecure_client_warns_and_skips_verification(tls_server):
 
 def test_bad_key_files_are_one_line_errors(pair, tmp_path):
     cert, _ = pair
-    with pytest.raises(ValueError, match="cannot load TLS certificate"):
+    with pytest.raises(KeyFileError, match="cannot load TLS certificate"):
         server_context(cert, tmp_path / "missing.pem")
     (tmp_path / "junk.pem").write_text("not a key\n")
-    with pytest.raises(ValueError, match="cannot load TLS certificate"):
+    with pytest.raises(KeyFileError, match="cannot load TLS certificate"):
         server_context(cert, tmp_path / "junk.pem")
-    with pytest.raises(ValueError, match="cannot load CA certificates"):
+    with pytest.raises(KeyFileError, match="cannot load CA certificates"):
         client_context(tmp_path / "junk.pem")

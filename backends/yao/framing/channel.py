@@ -15,16 +15,13 @@ import queue
 import socket
 import struct
 
-from veil.backends.yao.framing.kinds import FrameKind, Kind, kind_named  # noqa: F401  (Kind: the protocol's kinds)
+from veil.backends.yao.framing.kinds import FrameKind, kind_named
+from veil.util.errors import ProtocolError  # A malformed, unexpected or oversized message.
 
 MAGIC = b"VL"
 VERSION = 1
 HEADER = struct.Struct(">2sBBQ")
 CHANNEL_FRAME_BYTES = 1 << 32          # 4 GiB: a whole layer of garbled tables fits
-
-
-class ProtocolError(ValueError):
-    """A malformed, unexpected or oversized message."""
 
 
 class PeerClosed(ProtocolError):

@@ -22,6 +22,7 @@ from veil.backends.yao.gc.types import GarbledCircuit
 from veil.backends.yao.gc.plan import plan_for
 from veil.backends.yao.gc.tweaks import check_range
 from veil.backends.yao.gc.labels import LABEL_BYTES
+from veil.util.errors import ProtocolError
 
 MAGIC = b"VEILGC01"
 _HEADER = struct.Struct("<8s6Q")
@@ -41,16 +42,19 @@ def gc_from_bytes(data: bytes, lin: Linearised, n_instances: int) -> GarbledCirc
     plan = plan_for(lin)
     n = n_instances
     if len(data) < _HEADER.size:
-        raise ValueError("garbled circuit message too short")
+        raise ProtocolError("garbled circuit message too short")
     magic, tweak_base, first, n_got, ands, consts, nbits = _HEADER.unpack_from(data)
     widths = {k: len(plan.outputs[k]) for k in sorted(plan.outputs)}
     expect = (MAGIC, n, plan.and_count, len(plan.consts), sum(widths.values()) * n)
     if (magic, n_got, ands, consts, nbits) != expect:
-        raise ValueError("garbled circuit header does not match the expected circuit")
-    check_range(tweak_base, first, n, plan.and_count)
+        raise ProtocolError("garbled circuit header does not match the expected circuit")
+    try:
+        check_range(tweak_base, first, n, plan.and_count)
+    except ValueError as e:
+        raise ProtocolError(f"garbled circuit header: {e}") from None
     sizes = [ands * 2 * n * LABEL_BYTES, consts * n * LABEL_BYTES, -(-nbits // 8)]
     if len(data) != _HEADER.size + sum(sizes):
-        raise ValueError(f"garbled circuit message has {len(data)} bytes, expected "
+        raise ProtocolError(f"garbled circuit message has {len(data)} bytes, expected "
                          f"{_HEADER.size + sum(sizes)}")
     parts, pos = [], _HEADER.size
     for size in sizes:
@@ -58,7 +62,7 @@ def gc_from_bytes(data: bytes, lin: Linearised, n_instances: int) -> GarbledCirc
         pos += size
     bits = np.unpackbits(parts[2], count=nbits, bitorder="little")
     if nbits % 8 and parts[2][-1] >> (nbits % 8):
-        raise ValueError("nonzero padding bits in the decoding information")
+        raise ProtocolError("nonzero padding bits in the decoding information")
     decoding, pos = {}, 0
     for k, w in widths.items():
         decoding[k] = bits[pos:pos + w * n].reshape(w, n).copy()
@@ -78,5 +82,5 @@ def labels_from_bytes(data: bytes, width: int, n_instances: int) -> np.ndarray:
     """Inverse of labels_to_bytes, for the width and instance count the receiver expects."""
     size = width * n_instances * LABEL_BYTES
     if len(data) != size:
-        raise ValueError(f"label message has {len(data)} bytes, expected {size}")
+        raise ProtocolError(f"label message has {len(data)} bytes, expected {size}")
     return np.frombuffer(data, np.uint8).reshape(width, n_instances, LABEL_BYTES).copy()

@@ -12,6 +12,8 @@ import secrets
 import gmpy2
 from gmpy2 import mpz
 
+from veil.util.errors import ProtocolError
+
 P = mpz(int(
     "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695A9E13641146433FBCC939DCE"
     "249B3EF97D2FE363630C75D8F681B202AEC4617AD3DF1ED5D5FD65612433F51F5F066ED0856365553DED1AF3"
@@ -53,10 +55,10 @@ def encode(x: mpz) -> bytes:
 
 
 def decode(data: bytes) -> mpz:
-    """One received element; ValueError unless it is a non-identity subgroup element."""
+    """One received element; ProtocolError unless it is a non-identity subgroup element."""
     if len(data) != ELEMENT_BYTES:
-        raise ValueError(f"group element must be {ELEMENT_BYTES} bytes, got {len(data)}")
+        raise ProtocolError(f"group element must be {ELEMENT_BYTES} bytes, got {len(data)}")
     x = mpz(int.from_bytes(data, "big"))
     if not in_subgroup(x):
-        raise ValueError("group element is not in the prime-order subgroup (or is 0, 1, p-1, >= p)")
+        raise ProtocolError("group element is not in the prime-order subgroup (or is 0, 1, p-1, >= p)")
     return x

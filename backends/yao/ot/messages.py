@@ -2,9 +2,9 @@
 
 Each message is a frozen dataclass with `to_bytes` and a `from_bytes` that takes the sizes
 the receiving party already knows (never sizes read from the message itself), so a message
-of the wrong length, shape or content is rejected with ValueError before any use. Parties
+of the wrong length, shape or content is rejected with ProtocolError before any use. Parties
 accept the dataclass, its bytes, or (array messages) its bare uint8 array; all run the
-same checks.
+same checks (a bad object or array handed over in this process is a bug: ValueError).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import numpy as np
 from gmpy2 import mpz
 
 from veil.backends.yao.ot import group as grp
+from veil.util.errors import ProtocolError
 
 BLOCK = 16        # bytes of an OT message / label (lambda = 128)
 KAPPA = 128       # number of base OTs = columns of the IKNP matrix
@@ -28,7 +29,7 @@ def _array(data: Bytes, shape: tuple[int, ...], what: str) -> np.ndarray:
     raw = bytes(data)                     # no copy for bytes; counts bytes, not items
     want = int(np.prod(shape))
     if len(raw) != want:
-        raise ValueError(f"{what}: expected {want} bytes for shape {shape}, got {len(raw)}")
+        raise ProtocolError(f"{what}: expected {want} bytes for shape {shape}, got {len(raw)}")
     return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
 
 

@@ -16,6 +16,7 @@ from veil.backends.yao.paillier.codec import (
     dumps_private_key, dumps_public_key, loads_private_key, loads_public_key)
 from veil.backends.yao.paillier.keys import PrivateKey, PublicKey
 from veil.util.atomic import atomic_write_bytes
+from veil.util.errors import KeyFileError, ProtocolError
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
@@ -26,11 +27,13 @@ class KeyFilePermissionWarning(UserWarning):
 
 
 def _read(path: str | os.PathLike, what: str, loads):
+    """A key from a file the user named: bad content is a KeyFileError naming the file (an
+    unreadable path stays the OSError it is)."""
     data = Path(path).read_bytes()
     try:
         return loads(data)
-    except ValueError as e:
-        raise ValueError(f"{path}: cannot load Paillier {what}: {e}") from e
+    except ProtocolError as e:
+        raise KeyFileError(f"{path}: cannot load Paillier {what}: {e}") from e
 
 
 def save_private_key(path: str | os.PathLike, sk: PrivateKey) -> None:

@@ -23,9 +23,12 @@ class InsecureKeyWarning(UserWarning):
     """A modulus below 2048 bits: acceptable in tests, never in a deployment."""
 
 
-def check_key_size(bits: int) -> None:
+def check_key_size(bits: int, error: type[Exception] = ValueError) -> None:
+    """`error` (default ValueError: a caller's bug) for a modulus below MIN_BITS; the codec
+    passes ProtocolError, for a key that arrived as bytes. Option values are checked before
+    they get here (veil.compiler.packed_layout.check_key_bits)."""
     if bits < MIN_BITS:
-        raise ValueError(f"Paillier modulus of {bits} bits is below the minimum {MIN_BITS}")
+        raise error(f"Paillier modulus of {bits} bits is below the minimum {MIN_BITS}")
     if bits < SECURE_BITS:
         warnings.warn(f"{bits}-bit Paillier modulus is insecure (use >= {SECURE_BITS}); "
                       "only for tests", InsecureKeyWarning, stacklevel=3)

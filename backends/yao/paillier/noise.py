@@ -132,7 +132,8 @@ class ShortExpNoise:
 
 
 class PoolExhausted(RuntimeError):
-    """A strict pool ran out of precomputed factors."""
+    """A strict pool ran out of precomputed factors. Not a VeilError: a strict pool sized by
+    the code that fills it running dry is a bug, reported as an internal error."""
 
 
 class NoisePool:

@@ -3,6 +3,7 @@ and `veil denoise`, as a user would run them."""
 import numpy as np
 import pytest
 
+from veil.backends.yao.framing.kinds import Kind
 from veil.util.errors import UsageError
 from click.testing import CliRunner
 from PIL import Image
@@ -78,7 +79,7 @@ def test_a_failing_party_stops_the_other_at_once(monkeypatch):
     from veil.models.catalog import compile_model
 
     def broken(self, ch):
-        ch.recv(__import__("veil.backends.yao.framing.channel", fromlist=["Kind"]).Kind.INTEGERS)
+        ch.recv(Kind.INTEGERS)
         raise RuntimeError("cloud broke on purpose")
     monkeypatch.setattr(PackedCloud, "prepare", broken)
     program = compile_model("tiny", "packed", key_bits=768)

@@ -69,6 +69,7 @@ def test_three_processes_over_sockets():
 def test_upload_for_another_key_is_rejected():
     import pytest
     from veil.backends.yao.framing.channel import InProcessChannel
+    from veil.util.errors import ProtocolError
     prog = program()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
@@ -76,5 +77,5 @@ def test_upload_for_another_key_is_rejected():
         pk2, _ = P.generate_keypair(768)
     a, b = InProcessChannel.pair(timeout=5)
     PaperOwner(prog).publish(a, pk1)
-    with pytest.raises(ValueError, match="(?i)key|fingerprint"):
+    with pytest.raises(ProtocolError, match="(?i)key|fingerprint"):
         receive_paper_model(b, prog, pk2)

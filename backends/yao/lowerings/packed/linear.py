@@ -38,6 +38,7 @@ from veil.backends.yao.paillier.pooled import FixedBases
 from veil.compiler.packed_layout import PackedLayout
 from veil.backends.yao.lowerings.packed.slots import pack_blocks, unpack_blocks
 from veil.compiler.model import Layer
+from veil.util.errors import ProtocolError
 
 Matrix = list[list[int]]            # rows of Python integers (beyond int64 once masked)
 
@@ -186,7 +187,7 @@ def user_corrections(sk_u: P.PrivateKey, pk_c: P.PublicKey, E: Sequence[mpz], r_
     A = pool.decrypt(sk_u, E, executor)
     limit = 1 << (sh.slot_bits * (sh.slots - 1) + sh.correction_bits)
     if any(a >= limit for a in A):
-        raise ValueError("a correction does not fit its packed slots")
+        raise ProtocolError("a correction does not fit its packed slots")
     plain = [v for row in r_c for v in pack_blocks(row, sh.slot_bits, sh.slots)]
     return P.encrypt(pk_c, [(r - a) % pk_c.n for r, a in zip(plain, A)], noise_c)
 
@@ -227,6 +228,6 @@ def user_output(masked: Matrix, r_c: Matrix, sh: PackedLayout) -> Matrix:
     for vs, rs in zip(masked, r_c):
         _check(len(vs), sh.n_out, "outputs")
         if not all(0 <= v < bound for v in vs):
-            raise ValueError("masked output out of range")
+            raise ProtocolError("masked output out of range")
         out.append([v - r for v, r in zip(vs, rs)])
     return out

@@ -4,11 +4,14 @@ A block of rows v_0..v_{t-1} is the single integer sum_i v_i 2^(s i). Packing is
 Paillier arithmetic on packed plaintexts acts slot-wise; intermediate slots may overflow or
 go negative (carries and borrows cross slots) as long as each *final* slot is in range.
 Unpacking checks that nothing is left above the last slot: a stray carry means a slot
-overflowed, which must never be silently decoded.
+overflowed, which must never be silently decoded. What is unpacked was decrypted from another
+party's ciphertexts, so a value that does not fit is a ProtocolError.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from veil.util.errors import ProtocolError
 
 
 def pack(values: Sequence[int], slot_bits: int) -> int:
@@ -33,7 +36,7 @@ def unpack(m: int, slot_bits: int, count: int) -> list[int]:
     """Non-negative slots: each final slot in [0, 2^s)."""
     m = int(m)
     if m < 0 or m >> (slot_bits * count):
-        raise ValueError(f"packed value does not fit {count} slots of {slot_bits} bits")
+        raise ProtocolError(f"packed value does not fit {count} slots of {slot_bits} bits")
     mask = (1 << slot_bits) - 1
     return [(m >> (slot_bits * i)) & mask for i in range(count)]
 
@@ -59,7 +62,7 @@ def unpack_signed(m: int, slot_bits: int, count: int, modulus: int) -> list[int]
         out.append(v)
         m = (m - v) >> slot_bits
     if m:
-        raise ValueError(f"packed value does not fit {count} signed slots of {slot_bits} bits")
+        raise ProtocolError(f"packed value does not fit {count} signed slots of {slot_bits} bits")
     return out
 
 

@@ -13,6 +13,7 @@ from veil.circuits import adders
 from veil.circuits.builder import Builder
 from veil.circuits.evaluate import evaluate as plain_evaluate
 from veil.circuits.linear import linearise
+from veil.util.errors import ProtocolError
 
 
 def _const_circuit():
@@ -69,22 +70,22 @@ def _message():
 def test_malformed_messages_are_rejected(mutate):
     lin, data = _message()
     assert data.startswith(MAGIC)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         gc_from_bytes(mutate(data), lin, 9)
 
 
 def test_message_for_another_circuit_or_count_is_rejected():
     lin, data = _message()
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         gc_from_bytes(data, lin, 8)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         gc_from_bytes(data, tiny_activation()[0], 9)
 
 
 def test_label_messages_are_length_checked():
     labels = np.zeros((3, 4, 16), np.uint8)
     assert labels_from_bytes(labels_to_bytes(labels), 3, 4).shape == (3, 4, 16)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         labels_from_bytes(labels_to_bytes(labels), 3, 5)
     with pytest.raises(ValueError):
         labels_to_bytes(np.zeros((3, 4, 8), np.uint8))

@@ -7,6 +7,7 @@ from gmpy2 import mpz
 from veil.backends.yao.ot import group as grp
 from veil.backends.yao.ot.base import BaseOTReceiver, BaseOTSender, _key
 from veil.backends.yao.ot.messages import BaseOTReply, BaseOTStart
+from veil.util.errors import ProtocolError
 
 from .ot_kit import fix_randomness, random_bits, select
 
@@ -88,7 +89,7 @@ BAD_ELEMENTS = [0, 1, grp.P - 1, grp.P - 2, grp.P, grp.P + 1, 2 ** 2048 - 1]
 
 @pytest.mark.parametrize("x", BAD_ELEMENTS)
 def test_receiver_rejects_bad_start(x):
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         BaseOTReceiver(np.array([0, 1]), SID).respond(int(x).to_bytes(256, "big"))
     if x < 2 ** 2048:
         with pytest.raises(ValueError):
@@ -97,7 +98,7 @@ def test_receiver_rejects_bad_start(x):
 
 @pytest.mark.parametrize("length", [0, 255, 257])
 def test_receiver_rejects_start_of_wrong_length(length):
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         BaseOTReceiver(np.array([1]), SID).respond(bytes([5]) * length)
 
 
@@ -107,7 +108,7 @@ def test_sender_rejects_bad_element_in_reply(x):
     reply, _ = receiver.respond(sender.start())
     data = bytearray(reply.to_bytes())
     data[2 * 256:3 * 256] = int(x).to_bytes(256, "big")
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         sender.finish(bytes(data))
 
 
@@ -116,7 +117,7 @@ def test_sender_rejects_reply_of_wrong_length(delta):
     sender, receiver = BaseOTSender(3, SID), BaseOTReceiver(np.array([0, 1, 1]), SID)
     data = receiver.respond(sender.start())[0].to_bytes()
     data = data[:delta] if delta < 0 else data + bytes(delta)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         sender.finish(data)
 
 

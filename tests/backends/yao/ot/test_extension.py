@@ -7,6 +7,7 @@ import pytest
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot.messages import ChosenReply, CorrectionReply, ExtendRequest
 from veil.backends.yao.ot.run import Traffic, correlated_batch, run_correlated_ot, setup_pair
+from veil.util.errors import ProtocolError
 
 from .ot_kit import random_bits, random_blocks, select
 
@@ -106,9 +107,9 @@ def test_malformed_messages_leave_state_intact(pair):
     req = recv.extend(c)
     data = req.to_bytes()
     for bad in (data[:-1], data + b"\0", b"", data[:16 * 13]):
-        with pytest.raises(ValueError):
+        with pytest.raises(ProtocolError):
             send.correlated(bad, delta, n)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         send.correlated(data, delta, n + 8)                     # other m than agreed
     with pytest.raises(ValueError):
         send.correlated(ExtendRequest(req.data[:, :-1].copy()), delta, n)
@@ -122,7 +123,7 @@ def test_malformed_messages_leave_state_intact(pair):
         send.correlated(data, delta, 0)
     m0, corr = send.correlated(data, delta, n)                 # the real one still works
     for bad in (corr.to_bytes()[:-16], corr.to_bytes() + bytes(16), bytes(16 * n - 1)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ProtocolError):
             recv.finish_correlated(bad)
     with pytest.raises(ValueError):
         recv.finish_correlated(CorrectionReply(corr.data[:-1]))
@@ -138,10 +139,10 @@ def test_malformed_chosen(pair):
     c, m0, m1 = random_bits(n), random_blocks(n), random_blocks(n)
     req = recv.extend(c).to_bytes()
     for a, b in ((m0[:-1], m1), (m0, m1[:, :15]), (m0.astype(np.int64), m1), (m0.tobytes(), m1)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError):                        # our own messages: a bug
             send.chosen(req, a, b)
     reply = send.chosen(req, m0, m1).to_bytes()
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):                          # the peer's: bad data
         recv.finish_chosen(reply[:-1])
     assert np.array_equal(recv.finish_chosen(reply), select(c, m0, m1))
 

@@ -6,6 +6,7 @@ import pytest
 from gmpy2 import mpz
 
 from veil.backends.yao.ot import group as grp
+from veil.util.errors import ProtocolError
 
 
 def test_prime_is_ffdhe2048_and_safe():
@@ -33,13 +34,13 @@ def test_roundtrip():
 def test_decode_rejects_non_members(value):
     x = {"p-1": grp.P - 1, "p-2": grp.P - 2, "p": grp.P, "p+1": grp.P + 1,
          "max": 2 ** 2048 - 1}.get(value, value)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         grp.decode(int(x).to_bytes(256, "big"))
 
 
 @pytest.mark.parametrize("length", [0, 1, 255, 257, 512])
 def test_decode_rejects_wrong_length(length):
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         grp.decode(bytes([7]) * length)
 
 

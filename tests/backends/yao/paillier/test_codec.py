@@ -6,9 +6,11 @@ import struct
 import pytest
 
 from veil.backends.yao.paillier import (
-    InsecureKeyWarning, decrypt_signed, dumps_ciphertexts, dumps_private_key, dumps_public_key,
-    encrypt_signed, generate_keypair, loads_ciphertexts, loads_private_key, loads_public_key)
+    InsecureKeyWarning, PublicKey, decrypt_signed, dumps_ciphertexts, dumps_private_key,
+    dumps_public_key, encrypt_signed, generate_keypair, loads_ciphertexts, loads_private_key,
+    loads_public_key)
 from veil.backends.yao.paillier.codec import HEADER_SIZE, MAGIC
+from veil.util.errors import ProtocolError
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_ciphertext_round_trip_is_fixed_width(keys):
 def test_rejects_an_array_for_another_key(keys, other_keys):
     pk, _ = keys
     blob = dumps_ciphertexts(other_keys[0], encrypt_signed(other_keys[0], [1, 2]))
-    with pytest.raises(ValueError, match="different Paillier key"):
+    with pytest.raises(ProtocolError, match="different Paillier key"):
         loads_ciphertexts(pk, blob)
 
 
@@ -70,7 +72,7 @@ def test_rejects_bad_headers(keys):
         "zero element width": _header(width=0, count=3),
     }
     for match, data in cases.items():
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ProtocolError, match=match):
             loads_ciphertexts(pk, data)
 
 
@@ -82,25 +84,44 @@ def test_rejects_ciphertexts_outside_the_unit_group(keys):
         good = encrypt_signed(pk, [1])[0]
         blob = (_header(fingerprint=pk.fingerprint, width=width, count=2)
                 + int(good).to_bytes(width, "big") + int(bad).to_bytes(width, "big"))
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ProtocolError, match=match):
             loads_ciphertexts(pk, blob)
 
 
 def test_rejects_wrong_or_corrupt_keys(keys):
     pk, sk = keys
-    with pytest.raises(ValueError, match="expected a Paillier private key, got a public key"):
+    with pytest.raises(ProtocolError, match="expected a Paillier private key, got a public key"):
         loads_private_key(dumps_public_key(pk))
-    with pytest.raises(ValueError, match="expected a Paillier public key, got a private key"):
+    with pytest.raises(ProtocolError, match="expected a Paillier public key, got a private key"):
         loads_public_key(dumps_private_key(sk))
-    with pytest.raises(ValueError, match="expected a Paillier public key, got a ciphertext array"):
+    with pytest.raises(ProtocolError, match="expected a Paillier public key, got a ciphertext array"):
         loads_public_key(dumps_ciphertexts(pk, []))
     flipped = bytearray(dumps_public_key(pk))
     flipped[-1] ^= 2                                              # n stays odd, fingerprint breaks
-    with pytest.raises(ValueError, match="fingerprint"), pytest.warns(InsecureKeyWarning):
+    with pytest.raises(ProtocolError, match="fingerprint"), pytest.warns(InsecureKeyWarning):
         loads_public_key(bytes(flipped))
     flipped = bytearray(dumps_private_key(sk))
     flipped[-1] ^= 2
-    with pytest.raises(ValueError, match="not prime"):
+    with pytest.raises(ProtocolError, match="not prime"):
         loads_private_key(bytes(flipped))
-    with pytest.raises(ValueError, match="truncated"):
+    with pytest.raises(ProtocolError, match="truncated"):
         loads_private_key(dumps_private_key(sk)[:-3])
+
+
+def test_keys_that_fail_their_own_checks_are_protocol_errors(keys):
+    """An even modulus or p = q is bad data from a peer, not a bug: ProtocolError, not the
+    ValueError the key classes raise for a caller's mistake."""
+    pk, sk = keys
+    width = pk.byte_width
+    even = _header(kind=1, fingerprint=pk.fingerprint, width=width, count=1) \
+        + int(pk.n + 1).to_bytes(width, "big")
+    with pytest.raises(ProtocolError, match="corrupt Paillier public key: .*odd"), \
+            pytest.warns(InsecureKeyWarning):
+        loads_public_key(even)
+    p = sk.q
+    square = PublicKey(p * p)
+    same = _header(kind=2, fingerprint=square.fingerprint, width=(int(p).bit_length() + 7) // 8,
+                   count=2) + 2 * int(p).to_bytes((int(p).bit_length() + 7) // 8, "big")
+    with pytest.raises(ProtocolError, match="corrupt Paillier private key: .*distinct"), \
+            pytest.warns(InsecureKeyWarning):
+        loads_private_key(same)

@@ -10,6 +10,7 @@ from veil.backends.yao.paillier import (
     InsecureKeyWarning, generate_keypair, load_private_key, load_public_key, save_private_key,
     save_public_key)
 from veil.backends.yao.paillier.keyfile import KeyFilePermissionWarning
+from veil.util.errors import KeyFileError
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +74,14 @@ def test_clear_errors_for_wrong_or_corrupt_files(tmp_path, keys):
     pk, sk = keys
     save_public_key(tmp_path / "u.pub", pk)
     save_private_key(tmp_path / "u.key", sk)
-    with pytest.raises(ValueError, match="u.pub.*expected a Paillier private key, got a public"):
+    with pytest.raises(KeyFileError, match="u.pub.*expected a Paillier private key, got a public"):
         load_private_key(tmp_path / "u.pub")
     (tmp_path / "cut.key").write_bytes((tmp_path / "u.key").read_bytes()[:40])
     (tmp_path / "cut.key").chmod(0o600)
-    with pytest.raises(ValueError, match="cut.key.*truncated"):
+    with pytest.raises(KeyFileError, match="cut.key.*truncated"):
         load_private_key(tmp_path / "cut.key")
     (tmp_path / "junk.pub").write_bytes(b"-----BEGIN PUBLIC KEY-----\n" * 3)
-    with pytest.raises(ValueError, match="bad magic"):
+    with pytest.raises(KeyFileError, match="bad magic"):
         load_public_key(tmp_path / "junk.pub")
     with pytest.raises(FileNotFoundError):
         load_public_key(tmp_path / "missing.pub")

@@ -18,6 +18,7 @@ from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import Layer
 from veil.compiler.program import SecurityParams
+from veil.util.errors import ProtocolError
 
 KAPPA = 40
 
@@ -146,6 +147,6 @@ def test_counts_and_ranges_checked(keys):
         L.user_products(pk_c, Q, [[-1, 0, 0, 0]], F, sh)
     with pytest.raises(ValueError):                     # wrong patch count
         L.user_products(pk_c, Q, [[1, 1, 1, 1]] * 2, F, sh)
-    with pytest.raises(ValueError):                     # a correction wider than its slots
+    with pytest.raises(ProtocolError):                     # a correction wider than its slots
         L.user_corrections(sk_u, pk_c, P.encrypt(pk_u, [pk_u.n - 1] * sh.blocks),
                            [[1 << 60] * 5], sh)

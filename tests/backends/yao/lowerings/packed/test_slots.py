@@ -5,6 +5,7 @@ import pytest
 
 from veil.backends.yao.lowerings.packed.slots import (chunks, pack, pack_blocks, unpack, unpack_blocks,
                                             unpack_signed)
+from veil.util.errors import ProtocolError
 
 S = 24
 N = (1 << 300) + 157          # any odd modulus well above 2^(S * slots)
@@ -25,9 +26,9 @@ def test_unsigned_random_and_overflow_rejected():
     for _ in range(50):
         vals = [secrets.randbelow(1 << S) for _ in range(7)]
         assert unpack(pack(vals, S), S, 7) == vals
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         unpack(pack([1 << S], S), S, 1)           # a carry out of the last slot
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         unpack(-1, S, 3)
 
 
@@ -50,7 +51,7 @@ def test_signed_random_after_modular_arithmetic():
 
 
 def test_signed_overflow_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         unpack_signed(pack([1 << (S - 1)], S), S, 1, N)
     with pytest.raises(ValueError):
         unpack_signed(N, S, 1, N)

@@ -64,16 +64,16 @@ def malformed_E(user):
     return {
         "one fewer": (e_frame(user, blocks - 1), ProtocolError, f"expected {blocks} cip"),
         "one more": (e_frame(user, blocks + 1), ProtocolError, f"expected {blocks} cip"),
-        "cloud's key": (e_frame(user, blocks, pk=user.pk_c), ValueError, "different Paillier key"),
-        "truncated payload": (frame(Kind.CIPHERTEXTS, good[:-1]), ValueError, "truncated"),
+        "cloud's key": (e_frame(user, blocks, pk=user.pk_c), ProtocolError, "different Paillier key"),
+        "truncated payload": (frame(Kind.CIPHERTEXTS, good[:-1]), ProtocolError, "truncated"),
         "truncated frame": (frame(Kind.CIPHERTEXTS, good)[:-1], ProtocolError, "closed"),
-        "not in Z*_n2": (frame(Kind.CIPHERTEXTS, zero), ValueError, "out of range"),
+        "not in Z*_n2": (frame(Kind.CIPHERTEXTS, zero), ProtocolError, "out of range"),
         "n^2": (frame(Kind.CIPHERTEXTS, good[:-2 * user.pk.byte_width]
-                      + int(n2).to_bytes(2 * user.pk.byte_width, "big")), ValueError,
+                      + int(n2).to_bytes(2 * user.pk.byte_width, "big")), ProtocolError,
                 "out of range"),
         "wrong kind": (frame(Kind.LABELS, good), ProtocolError, "LABELS, expected CIPHERTEXTS"),
         "too wide for its slots": (e_frame(user, blocks, values=[user.pk.n - 1] * blocks),
-                                   ValueError, "does not fit its packed slots"),
+                                   ProtocolError, "does not fit its packed slots"),
     }
 
 

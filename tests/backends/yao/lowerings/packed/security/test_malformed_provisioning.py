@@ -27,11 +27,11 @@ def test_user_refuses_malformed_provisioning(setting, parties, spies):
     short_pk = quiet_keys(BITS - 64)[0]
     cases = [
         ([frame(Kind.INTEGERS, P.dumps_public_key(pk_c))], ProtocolError, "INTEGERS", {}),
-        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(short_pk))], ValueError, "shorter", {}),
-        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c)[:-1])], ValueError, "truncated", {}),
+        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(short_pk))], ProtocolError, "shorter", {}),
+        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c)[:-1])], ProtocolError, "truncated", {}),
         ([pkf, cols(pk_u, count - 1)], ProtocolError, f"expected {count}", {}),
-        ([pkf, cols(pk_c, count)], ValueError, "different Paillier key", {}),   # V, wrong key
-        ([pkf, cols(pk_u, count), cols(pk_u, count)], ValueError,   # -R under the user's key
+        ([pkf, cols(pk_c, count)], ProtocolError, "different Paillier key", {}),   # V, wrong key
+        ([pkf, cols(pk_u, count), cols(pk_u, count)], ProtocolError,   # -R under the user's key
          "different Paillier key", {"unmask_columns": 1}),
         ([pkf, cols(pk_u, count), cols(pk_c, count - 1)], ProtocolError, f"expected {count}",
          {"unmask_columns": 1}),
