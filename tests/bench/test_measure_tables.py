@@ -2,21 +2,14 @@
 party builds them: same exponent range [low, high), same blocks x columns. Run the packed
 parties' provisioning on tiny, then measure tiny, and compare every table the bench built
 with the parties' own (which the parties build in __init__ and provision)."""
-import os
-import warnings
 
 import pytest
 
-from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import InProcessChannel
-from veil.backends.yao.lowerings.packed.cloud import PackedCloud
-from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed_model
-from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.backends.yao.paillier.pooled import FixedBases
 from veil.bench.measure import Keys, measure_model
 from veil.models.catalog import compile_model
 
-from ..backends.yao.lowerings.secure_testkit import both
+from ..backends.yao.lowerings.secure_testkit import both, packed_parties
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::veil.backends.yao.paillier.keys.InsecureKeyWarning")
@@ -29,16 +22,7 @@ def shape(t: FixedBases) -> tuple[int, int, int, int]:
 
 def parties_tables(program):
     """(the user's tables, the cloud's tables) per layer, from a real provisioning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", P.InsecureKeyWarning)
-        pk, sk = P.generate_keypair(BITS)
-        cloud_keys = P.generate_keypair(BITS)
-    a, b = InProcessChannel.pair()
-    model, _ = both(lambda: receive_packed_model(b, program, pk),
-                    lambda: PackedOwner(program).publish(a, pk), b, a)
-    sid = os.urandom(16)
-    user, cloud = PackedUser(program, pk, sk, sid), PackedCloud(program, pk, model, sid, cloud_keys)
-    u_ch, c_ch = InProcessChannel.pair()
+    user, cloud, u_ch, c_ch = packed_parties(program, BITS)
     both(lambda: user.provision(u_ch),
          lambda: (cloud.provision(), cloud.send_provisioning(c_ch)), u_ch, c_ch)
     return [shape(q) for q in user.Q], [shape(c) for c in cloud.columns]

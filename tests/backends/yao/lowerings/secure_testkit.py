@@ -3,9 +3,16 @@ test_paper_security.py): run the two parties; the reference's intermediate value
 
 Imported as a sibling module; tests/yao/conftest.py puts this directory on sys.path for the
 tests in its subdirectories too."""
+import os
 import threading
+import warnings
 
 from veil.backends.plaintext import dense_exact
+from veil.backends.yao import paillier as P
+from veil.backends.yao.framing.channel import InProcessChannel
+from veil.backends.yao.lowerings.packed.cloud import PackedCloud
+from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed_model
+from veil.backends.yao.lowerings.packed.user import PackedUser
 
 
 def both(user_side, cloud_side, u_ch=None, c_ch=None):
@@ -51,3 +58,19 @@ def reference_intermediates(program, x):
             y = act.table.reference(acc)
             acts.append(y)
     return accs, acts
+
+
+def packed_parties(program, bits: int):
+    """A packed user and cloud for `program` with fresh `bits`-bit keys (quietly: test sizes),
+    the model uploaded by its owner; nothing provisioned yet. -> (user, cloud, u_ch, c_ch)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", P.InsecureKeyWarning)
+        pk, sk = P.generate_keypair(bits)
+        cloud_keys = P.generate_keypair(bits)
+    a, b = InProcessChannel.pair()
+    model, _ = both(lambda: receive_packed_model(b, program, pk),
+                    lambda: PackedOwner(program).publish(a, pk), b, a)
+    sid = os.urandom(16)
+    user, cloud = PackedUser(program, pk, sk, sid), PackedCloud(program, pk, model, sid, cloud_keys)
+    u_ch, c_ch = InProcessChannel.pair()
+    return user, cloud, u_ch, c_ch

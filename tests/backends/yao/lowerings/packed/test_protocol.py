@@ -1,6 +1,5 @@
 """The packed lowering end to end on `tiny`: bit-identical with the plaintext reference.
 What each party sees is attacked in packed_security/."""
-import os
 import warnings
 
 import numpy as np
@@ -8,14 +7,9 @@ import pytest
 
 from veil.backends.catalog import get_backend
 from veil.backends.yao import paillier as P
-from veil.backends.yao.framing.channel import InProcessChannel
-from veil.backends.yao.lowerings.packed.cloud import PackedCloud
-from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed_model
-from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.models.catalog import compile_model
-from veil.compiler.program import SecurityParams
 
-from ..secure_testkit import both
+from ..secure_testkit import both, packed_parties
 
 
 @pytest.fixture(scope="module", params=[512, 1024])
@@ -23,16 +17,7 @@ def session(request):
     """512 bits splits tiny's first layer (8 rows of 71-bit slots) over 2 blocks."""
     bits = request.param
     program = compile_model("tiny", "packed", key_bits=bits)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", P.InsecureKeyWarning)
-        pk, sk = P.generate_keypair(bits)
-        cloud_keys = P.generate_keypair(bits)
-    a, b = InProcessChannel.pair()
-    model, _ = both(lambda: receive_packed_model(b, program, pk),
-                    lambda: PackedOwner(program).publish(a, pk), b, a)
-    sid = os.urandom(16)
-    user, cloud = PackedUser(program, pk, sk, sid), PackedCloud(program, pk, model, sid, cloud_keys)
-    u_ch, c_ch = InProcessChannel.pair()
+    user, cloud, u_ch, c_ch = packed_parties(program, bits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
         both(lambda: user.setup(u_ch), lambda: cloud.setup(c_ch), u_ch, c_ch)
