@@ -1,7 +1,7 @@
 """The `packed` lowering's costs on compact, layer by layer (a thin front end to
 bench/measure.py and bench/report.py).
 
-    python bench/bench_packed.py [--model compact] [--bits 2048] [--patches 2] [--sample 32]
+    python bench/bench_packed.py [--model compact] [--key-bits 2048] [--patches 2] [--sample 32]
 
 Every step of packed_linear.py and the garbled activation on each dense layer, for a batch of
 patches: provisioning (timed on a sample of columns, extrapolated), offline and online per
@@ -23,7 +23,7 @@ from veil.bench.report import report
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="compact")
-    ap.add_argument("--bits", type=int, default=2048)
+    ap.add_argument("--key-bits", dest="bits", type=int, default=2048)
     ap.add_argument("--patches", type=int, default=2)
     ap.add_argument("--sample", type=int, default=32, help="columns, products and activations "
                     "timed per layer where a figure is extrapolated")

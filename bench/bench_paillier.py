@@ -1,6 +1,6 @@
 """Paillier layer costs on this machine: encryption modes, CRT decryption, mulmod, pow, multi-exp.
 
-    python bench/bench_paillier.py [--bits 2048 3072] [--repeat 5] [--batch 16]
+    python bench/bench_paillier.py [--key-bits 2048 3072] [--repeat 5] [--batch 16]
 
 Best of `repeat` runs, per element. Prints the load average first (and last): other jobs
 (training) may share the CPU, which inflates every figure roughly by the same factor.
@@ -115,7 +115,7 @@ def bench(bits: int, repeat: int, batch: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bits", type=int, nargs="+", default=[2048, 3072])
+    ap.add_argument("--key-bits", dest="bits", type=int, nargs="+", default=[2048, 3072])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--batch", type=int, default=16)
     args = ap.parse_args()

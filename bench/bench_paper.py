@@ -1,6 +1,6 @@
 """The `paper` lowering's unit costs, next to the seed paper's prototype.
 
-    python bench/bench_paper.py [--bits 2048] [--products 200] [--activations 2048]
+    python bench/bench_paper.py [--key-bits 2048] [--products 200] [--activations 2048]
 
 Per encrypted multiplication (Erkin et al., plus the cloud's accumulation), user side and
 cloud side, and per secure tanh* (the activation of compact's layer 2, masked circuit with
@@ -24,7 +24,7 @@ from veil.models.catalog import compile_model
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bits", type=int, default=2048)
+    ap.add_argument("--key-bits", dest="bits", type=int, default=2048)
     ap.add_argument("--products", type=int, default=200)
     ap.add_argument("--activations", type=int, default=2048)
     args = ap.parse_args()
