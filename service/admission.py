@@ -6,7 +6,9 @@ sending) is the cheapest thing to give up: an honest client sends its frames who
 once, so its waits are short, while a slow peer's grow. A newcomer from address A:
 
 - when A already holds `per_address` connections, takes the slot of A's stranger that has
-  waited longest (at least `evict_after` seconds); with none, it is refused in one line;
+  waited longest (at least `evict_after` seconds); with none, it is refused in one line,
+  unless one of A's strangers is waiting on its peer (and so will qualify shortly): then the
+  server holds the newcomer, in order of arrival, for a moment before it decides;
 - when all `total` slots are taken, takes the slot of the stranger anywhere that has waited
   longest; with none, it is not accepted yet and waits in the kernel's backlog.
 
@@ -64,6 +66,7 @@ class Decision:
     slot: Slot | None = None                 # admitted (None: refused)
     victim: Slot | None = None               # evicted to make room: the caller cuts it off
     refusal: str | None = None               # why not, for the peer
+    later: bool = False                      # a slot may free up soon: worth holding on
     waited: float = 0.0                      # how long the victim had waited on its peer
 
 
@@ -100,11 +103,13 @@ class Admission:
             if len(same) >= self.per_address:
                 victim = self._longest_stalled(same, now)
                 if victim is None:
-                    return Decision(refusal=f"too many connections from {peer[0]}")
+                    soon = any(s.stalled_for(now) is not None for s in same)
+                    return Decision(refusal=f"too many connections from {peer[0]}",
+                                    later=soon)
             elif len(live) >= self.total:
                 victim = self._longest_stalled(live, now)
                 if victim is None:
-                    return Decision(refusal="the server is busy: retry later")
+                    return Decision(refusal="the server is busy: retry later", later=True)
             waited = 0.0
             if victim is not None:
                 waited, victim.evicted = victim.stalled_for(now), True

@@ -19,4 +19,6 @@ MAX_CONNECTIONS = 16                 # connections served at once
 MAX_CONNECTIONS_PER_ADDRESS = 8      # of those, from one peer address
 STRANGER_EVICTABLE_SECONDS = 0.25    # a stranger waiting this long on its own bytes gives up
                                      # its slot to a newcomer when the slots are full
+NEWCOMERS_HELD = 32                  # newcomers held for a slot about to free up, and...
+NEWCOMER_HOLD_SECONDS = 1.0          # ...for at most this long, in order of arrival
 REFUSALS_AT_ONCE = 4                 # refused connections told why at once; others just closed

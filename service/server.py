@@ -18,7 +18,6 @@ handler may raise `channel.max_payload` once it knows who is on the other end.
 """
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import logging
 import selectors
@@ -27,9 +26,8 @@ import socket
 import ssl
 import threading
 import time
-import traceback
+from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 from veil.backends.yao.framing.channel import PeerClosed, ProtocolError
 from veil.service.admission import Admission, SessionChannel, Slot
@@ -37,34 +35,17 @@ from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError
                                        meant_for_peer, one_line, public_reason, send_error)
 from veil.service.limits import (FRAME_BYTES_BEFORE_LOGIN, FRAME_MIN_BYTES_PER_SECOND,
                                  FRAME_SECONDS, LOGIN_SECONDS, MAX_CONNECTIONS,
-                                 MAX_CONNECTIONS_PER_ADDRESS, PEER_SILENCE_SECONDS,
-                                 REFUSALS_AT_ONCE, STRANGER_EVICTABLE_SECONDS)
-from veil.service.server_io import Refusals, close_after_error, cut, tls_handshake
+                                 MAX_CONNECTIONS_PER_ADDRESS, NEWCOMER_HOLD_SECONDS,
+                                 NEWCOMERS_HELD, PEER_SILENCE_SECONDS, REFUSALS_AT_ONCE,
+                                 STRANGER_EVICTABLE_SECONDS)
+from veil.service.server_io import (Refusals, close_after_error, cut, describe, is_loopback,
+                                    tls_handshake, where)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ServiceChannel, tuple], None]
 
 ERROR_SEND_TIMEOUT = 2.0            # a peer that does not read its ERROR frame is not waited for
-
-
-def _describe(peer) -> str:
-    host, port = peer[0], peer[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _where(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
 
 
 class Server:
@@ -86,6 +67,7 @@ class Server:
         self.frame_seconds, self.frame_rate = frame_seconds, frame_rate
         self._admission = Admission(max_connections, max_per_address, evict_after)
         self._refusals = Refusals(tls_context, REFUSALS_AT_ONCE, ERROR_SEND_TIMEOUT)
+        self._held: deque[tuple[int, socket.socket, tuple, float]] = deque()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
             self._listener = socket.create_server((host, port), family=family,
@@ -99,9 +81,9 @@ class Server:
         self._ids = itertools.count(1)
         self._stopping, self._serving, self._loop_done = (threading.Event(), threading.Event(),
                                                           threading.Event())
-        if tls_context is None and not _is_loopback(host):
+        if tls_context is None and not is_loopback(host):
             log.warning("listening on %s without TLS: anyone on the network can read and "
-                        "alter the traffic", _describe(self.address))
+                        "alter the traffic", describe(self.address))
 
     @property
     def address(self) -> tuple[str, int]:
@@ -119,21 +101,25 @@ class Server:
         try:
             if self._stopping.is_set():     # shut down before it started: touch nothing
                 return
-            log.info("serving on %s%s", _describe(self.address),
+            log.info("serving on %s%s", describe(self.address),
                      " (TLS)" if self.tls_context else "")
             with selectors.DefaultSelector() as sel:
                 sel.register(self._listener, selectors.EVENT_READ)
                 sel.register(self._wake_r, selectors.EVENT_READ)
                 while not self._stopping.is_set():
+                    self._retry_held()
+                    pause = 0.05 if self._held else 0.2
                     if not self._admission.has_room():
                         with self._admission.changed:   # newcomers wait in the backlog
-                            self._admission.changed.wait(0.1)
+                            self._admission.changed.wait(pause)
                         continue
-                    ready = sel.select(0.2)
+                    ready = sel.select(pause)
                     if not self._stopping.is_set() and any(
                             key.fileobj is self._listener for key, _ in ready):
                         self._accept_one()
         finally:
+            for _, sock, _, _ in self._held:
+                sock.close()
             self._loop_done.set()
 
     def _accept_one(self) -> None:
@@ -145,23 +131,35 @@ class Server:
             log.error("accept failed: %s", e.strerror or e)
             time.sleep(0.1)
             return
-        cid = next(self._ids)
+        self._place(next(self._ids), sock, peer, time.monotonic())
+
+    def _retry_held(self) -> None:
+        held, self._held = self._held, deque()
+        for newcomer in held:               # in order of arrival
+            self._place(*newcomer)
+
+    def _place(self, cid: int, sock: socket.socket, peer: tuple, since: float) -> None:
+        """Admit, hold for a moment (admission says a slot is about to free up), or refuse."""
         decision = self._admission.admit(cid, sock, peer)
         if decision.slot is None:
-            log.warning("connection %d from %s refused: %s", cid, _describe(peer),
+            if (decision.later and len(self._held) < NEWCOMERS_HELD
+                    and time.monotonic() - since < NEWCOMER_HOLD_SECONDS):
+                self._held.append((cid, sock, peer, since))
+                return
+            log.warning("connection %d from %s refused: %s", cid, describe(peer),
                         decision.refusal)
             self._refusals.refuse(sock, decision.refusal)
             return
         if (victim := decision.victim) is not None:
             log.warning("connection %d from %s evicted: a stranger that waited %.1f s on its "
-                        "own bytes, for connection %d", victim.cid, _describe(victim.peer),
+                        "own bytes, for connection %d", victim.cid, describe(victim.peer),
                         decision.waited, cid)
             cut(victim.sock)
         try:
             threading.Thread(target=self._serve, args=(decision.slot,), daemon=True,
                              name=f"veil-connection-{cid}").start()
         except RuntimeError as e:           # no more threads
-            log.error("connection %d from %s refused: %s", cid, _describe(peer), e)
+            log.error("connection %d from %s refused: %s", cid, describe(peer), e)
             self._admission.release(decision.slot)
             sock.close()
 
@@ -185,7 +183,7 @@ class Server:
                              adopt=lambda tls: setattr(slot, "sock", tls)) is not None
 
     def _serve(self, slot: Slot) -> None:
-        label = f"connection {slot.cid} from {_describe(slot.peer)}"
+        label = f"connection {slot.cid} from {describe(slot.peer)}"
         channel = None
         try:
             try:
@@ -212,7 +210,7 @@ class Server:
         if isinstance(exc, OSError) or meant_for_peer(exc):
             log.warning("%s closed: %s", label, what)
         else:
-            log.error("%s failed: %s%s", label, what, _where(exc))
+            log.error("%s failed: %s%s", label, what, where(exc))
         if channel is None or isinstance(exc, (PeerClosed, RemoteError)):
             return                          # no usable stream, or the peer already gave up
         try:

@@ -1,14 +1,17 @@
 """The server's socket chores, each with a bound: cutting a connection off, closing one gently
 after an ERROR frame, a TLS handshake that must finish by a deadline (a handshake done with
 a plain per-read timeout lets a peer trickling its ClientHello stay for ever), and telling a
-refused peer why."""
+refused peer why; and how the log names a peer, an address and a fault."""
 from __future__ import annotations
 
+import ipaddress
 import selectors
 import socket
 import ssl
 import threading
 import time
+import traceback
+from pathlib import Path
 
 from veil.backends.yao.framing.channel import MAGIC
 from veil.service.error_frames import ServiceChannel, send_error
@@ -16,6 +19,25 @@ from veil.util.errors import ProtocolError
 
 LINGER_SECONDS = 1.0                # see close_after_error
 LINGER_BYTES = 1 << 20
+
+
+def describe(peer) -> str:
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
 
 
 def cut(sock: socket.socket, how: int = socket.SHUT_RDWR) -> None:

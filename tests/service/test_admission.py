@@ -64,9 +64,17 @@ def test_a_share_of_busy_or_authenticated_sessions_refuses_the_newcomer(sock):
 def test_a_stranger_is_evicted_only_after_it_stalled_long_enough(sock):
     adm = Admission(total=10, per_address=1, evict_after=1.0)
     young = admit(adm, 1, A, 0.5, sock)
-    assert adm.admit(2, sock, A).slot is None and not young.evicted
+    d = adm.admit(2, sock, A)
+    assert d.slot is None and d.later and not young.evicted     # worth holding on
     young.channel = Waiting(1.5)
     assert adm.admit(3, sock, A).victim is young
+
+
+def test_a_newcomer_is_not_held_for_busy_sessions(sock):
+    adm = Admission(total=10, per_address=1, evict_after=1.0)
+    admit(adm, 1, A, None, sock)
+    d = adm.admit(2, sock, A)
+    assert d.slot is None and not d.later
 
 
 def test_a_stranger_still_in_its_tls_handshake_counts_as_waiting(sock):

@@ -186,6 +186,19 @@ def test_a_stalled_stranger_makes_room_for_a_newcomer_from_its_address():
         assert closed(first, within=2) and not closed(second, within=0.2)
 
 
+def test_a_newcomer_is_held_until_a_stranger_has_stalled_long_enough():
+    """Rather than refused while its address's strangers are too fresh to evict."""
+    with running(max_per_address=2, evict_after=0.5, timeout=30) as server:
+        silent = [raw(server) for _ in range(2)]
+        time.sleep(0.1)
+        t0 = time.monotonic()
+        ch = connect(host_port(server), timeout=5)
+        assert echo(ch, b"held") == b"held"
+        assert 0.3 < time.monotonic() - t0 < 1.5
+        finish(ch)
+        assert sum(closed(s, within=0.5) for s in silent) == 1
+
+
 def test_stalled_strangers_make_room_when_every_slot_is_taken():
     """Before the fix the newcomer waited in the backlog until a silent peer timed out."""
     with running(max_connections=2, evict_after=0.2, timeout=30) as server:
