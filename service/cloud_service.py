@@ -79,6 +79,7 @@ class CloudService:
         if pk.bits != manifest["modulus_bits"]:
             raise ServiceError(f"the user's key has {pk.bits} bits, the manifest says "
                                f"{manifest['modulus_bits']}")
+        ch.mark_authenticated()     # the login ends (with signed publishing: once checked)
         program = self._compile(manifest)
         largest = max(st.packed.ciphertexts
                       for st in program.dense) * 2 * pk.byte_width + 1024
@@ -119,6 +120,7 @@ class CloudService:
 
     def _denoise(self, ch: Channel) -> None:
         ident: Identity = authenticate_user(ch, self._lookup)
+        ch.mark_authenticated()
         rec = self.store.get_model(ident.model, ident.user_id)
         if rec is None:
             raise ServiceError(f"no model {ident.model!r} for this user")

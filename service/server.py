@@ -7,15 +7,17 @@ a garbage TLS handshake, a timeout, a bug) is logged as one line, the peer gets 
 with a one-line reason when the connection can still carry one (error_frames.public_reason
 decides what the peer may read), and that connection alone is closed.
 
-At most `max_connections` sessions run at once; further clients wait in the kernel's accept
-backlog (bounded by their own connect timeout) rather than getting a thread each. `timeout`
-bounds every wait for a peer's bytes, the TLS handshake included. Before authentication a
-peer is a stranger, so `max_payload` starts small; a handler may raise `channel.max_payload`
-once it knows who is on the other end.
+Every connection is bounded (numbers in limits.py, the design in docs/service.md,
+"Connections"): each frame has a deadline (`frame_seconds` plus its size at `frame_rate`), no
+wait is longer than `timeout`, and the login, from accept (TLS handshake included) until the
+handler calls `channel.mark_authenticated()`, has `login_seconds`. At most `max_connections`
+run at once, at most `max_per_address` from one address; who makes room for whom is
+admission.py's (a stranger stalled on its own bytes is evicted before an honest newcomer is
+kept out). Before authentication a peer is a stranger, so `max_payload` starts small; a
+handler may raise `channel.max_payload` once it knows who is on the other end.
 """
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import logging
 import selectors
@@ -24,79 +26,48 @@ import socket
 import ssl
 import threading
 import time
-import traceback
+from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
-from veil.backends.yao.framing.channel import MAGIC, PeerClosed, ProtocolError
+from veil.backends.yao.framing.channel import PeerClosed, ProtocolError
+from veil.service.admission import Admission, SessionChannel, Slot
 from veil.service.error_frames import (RemoteError, ServiceChannel, ServiceError,
                                        meant_for_peer, one_line, public_reason, send_error)
-from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, MAX_CONNECTIONS, PEER_SILENCE_SECONDS
+from veil.service.limits import (FRAME_BYTES_BEFORE_LOGIN, FRAME_MIN_BYTES_PER_SECOND,
+                                 FRAME_SECONDS, LOGIN_SECONDS, MAX_CONNECTIONS,
+                                 MAX_CONNECTIONS_PER_ADDRESS, NEWCOMER_HOLD_SECONDS,
+                                 NEWCOMERS_HELD, PEER_SILENCE_SECONDS, REFUSALS_AT_ONCE,
+                                 STRANGER_EVICTABLE_SECONDS)
+from veil.service.server_io import (Refusals, close_after_error, cut, describe, is_loopback,
+                                    tls_handshake, where)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ServiceChannel, tuple], None]
 
 ERROR_SEND_TIMEOUT = 2.0            # a peer that does not read its ERROR frame is not waited for
-LINGER_SECONDS = 1.0                # see _close_after_error
-LINGER_BYTES = 1 << 20
-
-
-def _describe(peer) -> str:
-    host, port = peer[0], peer[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _where(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-
-
-def _cut(sock: socket.socket, how: int) -> None:
-    """shutdown(2) on the descriptor, below TLS (an SSLSocket's own shutdown drops its state)."""
-    try:
-        socket.socket.shutdown(sock, how)
-    except OSError:
-        pass
-
-
-def _close_after_error(sock: socket.socket) -> None:
-    """Closing a socket with unread input makes the kernel send a reset, which can destroy the
-    ERROR frame before the peer reads it: send FIN first and drain the input for a moment."""
-    _cut(sock, socket.SHUT_WR)
-    deadline, drained = time.monotonic() + LINGER_SECONDS, 0
-    try:
-        while drained < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
-            chunk = socket.socket.recv(sock, 65536)       # raw bytes, discarded
-            if not chunk:
-                break
-            drained += len(chunk)
-    except OSError:
-        pass
-    sock.close()
 
 
 class Server:
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
                  tls_context: ssl.SSLContext | None = None,
                  max_payload: int = FRAME_BYTES_BEFORE_LOGIN,
-                 timeout: float = PEER_SILENCE_SECONDS, max_connections: int = MAX_CONNECTIONS):
+                 timeout: float = PEER_SILENCE_SECONDS, max_connections: int = MAX_CONNECTIONS,
+                 max_per_address: int = MAX_CONNECTIONS_PER_ADDRESS,
+                 login_seconds: float | None = LOGIN_SECONDS,
+                 frame_seconds: float = FRAME_SECONDS,
+                 frame_rate: float = FRAME_MIN_BYTES_PER_SECOND,
+                 evict_after: float = STRANGER_EVICTABLE_SECONDS):
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         if tls_context is not None and not isinstance(tls_context, ssl.SSLContext):
             raise TypeError("tls_context must be an ssl.SSLContext (see veil.service.tls)")
         self.handler, self.tls_context = handler, tls_context
-        self.max_payload, self.timeout = max_payload, timeout
+        self.max_payload, self.timeout, self.login_seconds = max_payload, timeout, login_seconds
+        self.frame_seconds, self.frame_rate = frame_seconds, frame_rate
+        self._admission = Admission(max_connections, max_per_address, evict_after)
+        self._refusals = Refusals(tls_context, REFUSALS_AT_ONCE, ERROR_SEND_TIMEOUT)
+        self._held: deque[tuple[int, socket.socket, tuple, float]] = deque()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
             self._listener = socket.create_server((host, port), family=family,
@@ -107,15 +78,12 @@ class Server:
         self._address = self._listener.getsockname()[:2]
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_w.setblocking(False)
-        self._slots = threading.BoundedSemaphore(max_connections)
         self._ids = itertools.count(1)
-        self._active: dict[int, socket.socket] = {}
-        self._idle = threading.Condition()
         self._stopping, self._serving, self._loop_done = (threading.Event(), threading.Event(),
                                                           threading.Event())
-        if tls_context is None and not _is_loopback(host):
+        if tls_context is None and not is_loopback(host):
             log.warning("listening on %s without TLS: anyone on the network can read and "
-                        "alter the traffic", _describe(self.address))
+                        "alter the traffic", describe(self.address))
 
     @property
     def address(self) -> tuple[str, int]:
@@ -124,8 +92,7 @@ class Server:
 
     @property
     def active_connections(self) -> int:
-        with self._idle:
-            return len(self._active)
+        return self._admission.count()
 
     # -- accept loop --------------------------------------------------------------------------
     def serve_forever(self) -> None:
@@ -134,95 +101,124 @@ class Server:
         try:
             if self._stopping.is_set():     # shut down before it started: touch nothing
                 return
-            log.info("serving on %s%s", _describe(self.address),
+            log.info("serving on %s%s", describe(self.address),
                      " (TLS)" if self.tls_context else "")
             with selectors.DefaultSelector() as sel:
                 sel.register(self._listener, selectors.EVENT_READ)
                 sel.register(self._wake_r, selectors.EVENT_READ)
                 while not self._stopping.is_set():
-                    if not self._slots.acquire(timeout=0.2):
-                        continue            # every slot busy: newcomers wait in the backlog
-                    if not self._accept_one(sel):
-                        self._slots.release()
+                    self._retry_held()
+                    pause = 0.05 if self._held else 0.2
+                    if not self._admission.has_room():
+                        with self._admission.changed:   # newcomers wait in the backlog
+                            self._admission.changed.wait(pause)
+                        continue
+                    ready = sel.select(pause)
+                    if not self._stopping.is_set() and any(
+                            key.fileobj is self._listener for key, _ in ready):
+                        self._accept_one()
         finally:
+            for _, sock, _, _ in self._held:
+                sock.close()
             self._loop_done.set()
 
-    def _accept_one(self, sel: selectors.BaseSelector) -> bool:
-        """True when a connection thread took over the slot."""
-        sel.select()
-        if self._stopping.is_set():
-            return False
+    def _accept_one(self) -> None:
         try:
             sock, peer = self._listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return False
+            return
         except OSError as e:                # e.g. out of file descriptors: back off, go on
             log.error("accept failed: %s", e.strerror or e)
             time.sleep(0.1)
-            return False
-        cid = next(self._ids)
-        with self._idle:
-            self._active[cid] = sock
+            return
+        self._place(next(self._ids), sock, peer, time.monotonic())
+
+    def _retry_held(self) -> None:
+        held, self._held = self._held, deque()
+        for newcomer in held:               # in order of arrival
+            self._place(*newcomer)
+
+    def _place(self, cid: int, sock: socket.socket, peer: tuple, since: float) -> None:
+        """Admit, hold for a moment (admission says a slot is about to free up), or refuse."""
+        decision = self._admission.admit(cid, sock, peer)
+        if decision.slot is None:
+            if (decision.later and len(self._held) < NEWCOMERS_HELD
+                    and time.monotonic() - since < NEWCOMER_HOLD_SECONDS):
+                self._held.append((cid, sock, peer, since))
+                return
+            log.warning("connection %d from %s refused: %s", cid, describe(peer),
+                        decision.refusal)
+            self._refusals.refuse(sock, decision.refusal)
+            return
+        if (victim := decision.victim) is not None:
+            log.warning("connection %d from %s evicted: a stranger that waited %.1f s on its "
+                        "own bytes, for connection %d", victim.cid, describe(victim.peer),
+                        decision.waited, cid)
+            cut(victim.sock)
         try:
-            threading.Thread(target=self._serve, args=(cid, sock, peer), daemon=True,
+            threading.Thread(target=self._serve, args=(decision.slot,), daemon=True,
                              name=f"veil-connection-{cid}").start()
-        except RuntimeError as e:           # no more threads; the caller frees the slot
-            log.error("connection %d from %s refused: %s", cid, _describe(peer), e)
-            with self._idle:
-                del self._active[cid]
+        except RuntimeError as e:           # no more threads
+            log.error("connection %d from %s refused: %s", cid, describe(peer), e)
+            self._admission.release(decision.slot)
             sock.close()
-            return False
-        return True
 
     # -- one connection -----------------------------------------------------------------------
-    def _serve(self, cid: int, sock: socket.socket, peer) -> None:
-        label = f"connection {cid} from {_describe(peer)}"
-        channel: ServiceChannel | None = None
+    def _channel(self, slot: Slot) -> SessionChannel:
+        channel = SessionChannel(slot.sock, slot, timeout=self.timeout,
+                                 max_payload=self.max_payload,
+                                 frame_seconds=self.frame_seconds, frame_rate=self.frame_rate)
+        if self.login_seconds is not None:
+            channel.set_deadline(slot.since + self.login_seconds,
+                                 f"login not completed within {self.login_seconds:g} s")
+        slot.channel = channel
+        return channel
+
+    def _handshake(self, slot: Slot) -> bool:
+        """TLS by the login deadline; False when the peer speaks plain frames."""
+        login = self.timeout if self.login_seconds is None else self.login_seconds
+        end = slot.since + min(login, self.timeout)
+        return tls_handshake(slot.sock, self.tls_context, end,
+                             f"login not completed within {login:g} s",
+                             adopt=lambda tls: setattr(slot, "sock", tls)) is not None
+
+    def _serve(self, slot: Slot) -> None:
+        label = f"connection {slot.cid} from {describe(slot.peer)}"
+        channel = None
         try:
             try:
-                sock.settimeout(self.timeout)
-                if self.tls_context is not None:
-                    if sock.recv(1, socket.MSG_PEEK) == MAGIC[:1]:   # a TLS record starts 0x16
-                        channel = ServiceChannel(sock, self.timeout, self.max_payload)
-                        raise ServiceError("this server requires TLS")
-                    # handshake by hand: on failure the socket stays ours to close gently
-                    sock = self.tls_context.wrap_socket(sock, server_side=True,
-                                                        do_handshake_on_connect=False)
-                    with self._idle:
-                        self._active[cid] = sock
-                    sock.do_handshake()
-                channel = ServiceChannel(sock, self.timeout, self.max_payload)
-                self.handler(channel, peer)
+                if self.tls_context is not None and not self._handshake(slot):
+                    channel = self._channel(slot)
+                    raise ServiceError("this server requires TLS")
+                channel = self._channel(slot)
+                self.handler(channel, slot.peer)
             except Exception as e:          # one connection's failure is never the server's
-                self._report(label, e, channel)
-                _close_after_error(sock)
+                if slot.evicted:
+                    log.info("%s closed after its eviction", label)
+                else:
+                    self._report(label, e, channel)
+                    close_after_error(slot.sock)
             else:
                 log.info("%s done: %d bytes in, %d out", label, channel.bytes_received,
                          channel.bytes_sent)
-                sock.close()
         finally:
-            self._forget(cid, sock)
+            slot.sock.close()
+            self._admission.release(slot)
 
     def _report(self, label: str, exc: Exception, channel: ServiceChannel | None) -> None:
         what = one_line(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, OSError) or meant_for_peer(exc):
             log.warning("%s closed: %s", label, what)
         else:
-            log.error("%s failed: %s%s", label, what, _where(exc))
+            log.error("%s failed: %s%s", label, what, where(exc))
         if channel is None or isinstance(exc, (PeerClosed, RemoteError)):
             return                          # no usable stream, or the peer already gave up
         try:
-            channel.sock.settimeout(ERROR_SEND_TIMEOUT)
+            channel.timeout = ERROR_SEND_TIMEOUT
+            channel.set_deadline(time.monotonic() + ERROR_SEND_TIMEOUT, "sending an ERROR")
             send_error(channel, public_reason(exc))
         except (ProtocolError, OSError):
             pass
-
-    def _forget(self, cid: int, sock: socket.socket) -> None:
-        sock.close()
-        with self._idle:
-            if self._active.pop(cid, None) is not None:
-                self._slots.release()
-            self._idle.notify_all()
 
     # -- stopping -----------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -240,19 +236,14 @@ class Server:
         if self._serving.is_set():
             self._loop_done.wait()
         self._listener.close()
-        with self._idle:
-            if not self._idle.wait_for(lambda: not self._active, timeout=grace):
-                log.warning("cutting off %d running session(s)", len(self._active))
+        admission = self._admission
+        if not admission.wait_empty(grace):
+            log.warning("cutting off %d running session(s)", admission.count())
         deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline:
-            with self._idle:
-                if not self._active:
-                    break
-                socks = list(self._active.values())
-            for s in socks:                 # the session's next read fails with PeerClosed
-                _cut(s, socket.SHUT_RDWR)
-            with self._idle:
-                self._idle.wait_for(lambda: not self._active, timeout=0.1)
+        while admission.count() and time.monotonic() < deadline:
+            for s in admission.sockets():   # the session's next read fails with PeerClosed
+                cut(s)
+            admission.wait_empty(0.1)
         self._wake_r.close()
         self._wake_w.close()
 

@@ -7,13 +7,15 @@ anything else (wrong magic or version, unexpected kind, oversized frame, short r
 
 Two transports share the framing: `InProcessChannel` (a pair of queues, for tests and for
 running several parties in one process) and `SocketChannel` (any connected stream socket:
-TCP, a socketpair between processes, or a Unix socket).
+TCP, a socketpair between processes, or a Unix socket). A SocketChannel bounds every frame in
+time and grows its receive buffer as bytes arrive (see its docstring).
 """
 from __future__ import annotations
 
 import queue
 import socket
 import struct
+import time
 
 from veil.backends.yao.framing.kinds import FrameKind, kind_named
 from veil.util.errors import ProtocolError  # A malformed, unexpected or oversized message.
@@ -22,6 +24,9 @@ MAGIC = b"VL"
 VERSION = 1
 HEADER = struct.Struct(">2sBBQ")
 CHANNEL_FRAME_BYTES = 1 << 32          # 4 GiB: a whole layer of garbled tables fits
+FRAME_SECONDS = 30.0                   # a frame may take this long plus its size at...
+FRAME_RATE = 1 << 14                   # ...16 KiB/s (the service's own: service/limits.py)
+READ_CHUNK = 1 << 16                   # the most one read adds to a receive buffer
 
 
 class PeerClosed(ProtocolError):
@@ -77,6 +82,10 @@ class Channel:
         self.bytes_received += HEADER.size + length
         return match, payload
 
+    def mark_authenticated(self) -> None:
+        """The session layer now knows who is on the other end: a transport that applies a
+        login deadline lifts it (a server also stops treating the peer as a stranger)."""
+
     def close(self) -> None:
         pass
 
@@ -119,28 +128,99 @@ class InProcessChannel(Channel):
 
 
 class SocketChannel(Channel):
-    """An end of a channel over a connected stream socket."""
+    """An end of a channel over a connected stream socket.
+
+    Every wait for the peer ends at the earliest of three clocks, so that a peer trickling a
+    byte now and then cannot hold the channel however well it times its bytes:
+    - silence: no byte for `timeout` seconds (a peer may compute this long between frames);
+    - the frame: once a frame's first byte has come, the whole frame, header and payload,
+      must arrive within `frame_seconds` plus its size at `frame_rate` bytes/s (a gigabyte
+      of garbled tables on a slow link passes, a byte per second does not);
+    - `set_deadline(at, why)`: one absolute time for everything until `mark_authenticated`
+      (a server's login deadline).
+    A send may take `timeout` plus its size at `frame_rate`. A receive buffer grows as bytes
+    arrive, capped by the announced length (itself capped by `max_payload`): announcing a
+    frame costs nothing until its bytes come.
+
+    `waiting_since` is when the channel began waiting on its peer for the current frame
+    (None while the session computes): a server evicts the stranger that waited longest.
+    After a refused frame the stream is out of step and the channel is not read again.
+    """
 
     def __init__(self, sock: socket.socket, timeout: float | None = 600.0,
-                 max_payload: int = CHANNEL_FRAME_BYTES):
+                 max_payload: int = CHANNEL_FRAME_BYTES, *, frame_seconds: float = FRAME_SECONDS,
+                 frame_rate: float = FRAME_RATE):
         super().__init__(max_payload)
-        self.sock = sock
+        self.sock, self.timeout = sock, timeout
+        self.frame_seconds, self.frame_rate = frame_seconds, frame_rate
+        self.waiting_since: float | None = None
+        self._deadline: tuple[float, str] | None = None
+        self._frame_start: float | None = None      # a header came, its payload is next
         sock.settimeout(timeout)
 
+    def set_deadline(self, at: float, why: str) -> None:
+        """Every wait ends by time.monotonic() `at`, with ProtocolError("timed out: why")."""
+        self._deadline = (at, f"timed out: {why}")
+
+    def mark_authenticated(self) -> None:
+        self._deadline = None
+
+    def _wait(self, limits: list[tuple[float, str]]) -> str:
+        """Set the socket's timeout to the nearest limit (the deadline's included) and return
+        what to say when it passes; ProtocolError if it already has."""
+        if self._deadline is not None:
+            limits.append(self._deadline)
+        at, why = min(limits)
+        left = at - time.monotonic()
+        if left <= 0:
+            raise ProtocolError(why)
+        self.sock.settimeout(left)
+        return why
+
+    def _silence(self) -> float:
+        return time.monotonic() + (float("inf") if self.timeout is None else self.timeout)
+
     def _send_bytes(self, data: bytes) -> None:
-        self.sock.sendall(data)
+        since = self.waiting_since
+        self.waiting_since = since or time.monotonic()
+        try:
+            self._wait([(self._silence() + len(data) / self.frame_rate,
+                         "timed out sending: the peer is not reading")])
+            self.sock.sendall(data)         # the socket timeout bounds the whole sendall
+        finally:
+            self.waiting_since = since
 
     def _recv_exact(self, n: int) -> bytes:
-        buf = bytearray(n)
-        view, got = memoryview(buf), 0
+        header, start = self._frame_start is None, self._frame_start
+        if header:
+            self.waiting_since = time.monotonic()
+        self._frame_start = None
+        size = n if header else HEADER.size + n        # of the frame, once this read is done
+        allowed = self.frame_seconds + size / self.frame_rate
+        late = f"timed out: {'a header' if header else f'a frame of {size} bytes'} took " \
+               f"longer than {allowed:.3g} s to arrive"
+        buf, chunk = bytearray(), memoryview(bytearray(min(n, READ_CHUNK)))
         try:
-            while got < n:
-                k = self.sock.recv_into(view[got:], n - got)
+            while len(buf) < n:
+                want = n - len(buf)
+                limits = [(self._silence(), f"timed out waiting for {want} bytes")]
+                if start is not None:
+                    limits.append((start + allowed, late))
+                why = self._wait(limits)
+                try:
+                    k = self.sock.recv_into(chunk, min(want, len(chunk)))
+                except socket.timeout:
+                    raise ProtocolError(why) from None
                 if k == 0:
-                    raise PeerClosed(f"connection closed with {n - got} bytes of a message missing")
-                got += k
-        except socket.timeout:
-            raise ProtocolError(f"timed out waiting for {n - got} bytes") from None
+                    raise PeerClosed(f"connection closed with {want} bytes of a message missing")
+                if start is None:
+                    start = time.monotonic()        # the frame's first byte
+                buf += chunk[:k]
+        finally:
+            if not header:
+                self.waiting_since = None
+        if header:
+            self._frame_start = start
         return bytes(buf)
 
     def close(self) -> None:
