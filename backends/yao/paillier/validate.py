@@ -29,7 +29,7 @@ SMALL_FACTOR_BOUND = 1 << 16         # trial division by every prime below this
 
 
 @cache
-def _primorial() -> mpz:
+def small_primes_product() -> mpz:
     """The product of the primes below SMALL_FACTOR_BOUND (94,027 bits; one gcd tests all)."""
     product, p = mpz(1), mpz(2)
     while p < SMALL_FACTOR_BOUND:
@@ -44,7 +44,7 @@ def check_modulus(pk: PublicKey, bits: int, what: str) -> None:
     n = pk.n
     if pk.bits != bits:
         raise ProtocolError(f"{what} has {pk.bits} bits, the program's keys have {bits}")
-    if n % 2 == 0 or gmpy2.gcd(n, _primorial()) != 1:
+    if n % 2 == 0 or gmpy2.gcd(n, small_primes_product()) != 1:
         raise ProtocolError(f"{what} has a prime factor below {SMALL_FACTOR_BOUND}: not a "
                             "Paillier modulus")
     if gmpy2.is_power(n):
