@@ -13,6 +13,15 @@ the challenge. The commitment is SHA-256("veil-auth-commit" | nonce | challenge)
 answers only a challenge the server already knows. Without it the user would be a decryption
 oracle: a cloud holding other ciphertexts under pk_u (encrypted weights, a few bits each)
 could send one as the challenge and brute-force its plaintext from the HMAC.
+
+Login leaks nothing (issue 11, finding 6). The server answers every pair with a challenge:
+under the user's key when it knows the user, even for a model the user does not have, and
+under a decoy key derived from the user id otherwise (decoys.py); it looks up the pair, the
+user and the decoy for every login, so each takes the same steps, and every wrong answer gets
+the same refusal. Only a right answer for a pair it does not serve, which only the key's
+holder can give, is told "no such model". The user refuses every challenge it will not answer
+with one message (REFUSAL), after the same steps whatever failed: a refusal that named the
+failed check told whoever sent the challenge one bit about its plaintext.
 """
 from __future__ import annotations
 
@@ -27,6 +36,7 @@ from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, PeerClosed, ProtocolError
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.paillier.codec import HEADER_SIZE
+from veil.service.decoys import DecoyKeys
 from veil.service.error_frames import RemoteError, recv_or_error, send_error
 from veil.service.frames import ServiceKind
 
@@ -37,6 +47,9 @@ HELLO_LIMIT = 2 * (_LEN.size + MAX_NAME_BYTES)
 CHALLENGE_LIMIT = ID_BYTES + NONCE_BYTES + 32 + HEADER_SIZE + 2 * 2048     # keys to 16384 bits
 
 Lookup = Callable[[str, str], P.PublicKey | None]
+UserKey = Callable[[str], P.PublicKey | None]
+REFUSAL = "refusing the server's challenge: not one this key answers"
+_PROCESS_DECOYS = DecoyKeys(secrets.token_bytes(32))    # when the caller keeps none
 
 
 class AuthError(ProtocolError):
@@ -102,40 +115,43 @@ def _receive(channel: Channel, kind: Kind, limit: int, who: str) -> bytes:
         raise AuthError(f"authentication of {who} failed: {e}") from e
 
 
-def authenticate_user(channel: Channel, lookup: Lookup,
-                      connection_id: bytes | None = None) -> Identity:
-    """The server's side. `lookup(user_id, model)` returns the registered public key, or None
-    for an unknown user or model. Raises AuthError unless the peer holds the private key."""
+def authenticate_user(channel: Channel, lookup: Lookup, connection_id: bytes | None = None,
+                      *, user_key: UserKey | None = None,
+                      decoys: DecoyKeys | None = None) -> Identity:
+    """The server's side. `lookup(user_id, model)` returns the key registered for that pair,
+    or None; `user_key(user_id)` the user's key whatever the model, or None; `decoys` gives
+    the key of an unknown user's challenge (keep one per store: DecoyKeys.in_folder). Raises
+    AuthError unless the peer holds the private key of a pair the server serves."""
     user_id, model = _parse_hello(_receive(channel, ServiceKind.AUTH_HELLO, HELLO_LIMIT, "the client"))
     pk = lookup(user_id, model)
-    if pk is None:
-        raise AuthError(f"unknown user {user_id!r} or model {model!r}")
+    registered = user_key(user_id) if user_key is not None else None
+    decoy = (decoys or _PROCESS_DECOYS).public_key(user_id)
+    sealing = pk or registered or decoy
     cid = secrets.token_bytes(ID_BYTES) if connection_id is None else bytes(connection_id)
     if len(cid) != ID_BYTES:
         raise ValueError(f"connection id must be {ID_BYTES} bytes, got {len(cid)}")
     nonce, challenge = secrets.token_bytes(NONCE_BYTES), secrets.token_bytes(CHALLENGE_BYTES)
-    sealed = P.encrypt(pk, [int.from_bytes(challenge, "big")])
+    sealed = P.encrypt(sealing, [int.from_bytes(challenge, "big")])
     channel.send(ServiceKind.AUTH_CHALLENGE, cid + nonce + _commitment(nonce, challenge)
-                 + P.dumps_ciphertexts(pk, sealed))
+                 + P.dumps_ciphertexts(sealing, sealed))
     answer = _receive(channel, ServiceKind.AUTH_ANSWER, ANSWER_BYTES, f"user {user_id!r}")
-    if len(answer) != ANSWER_BYTES:
-        raise AuthError(f"authentication of user {user_id!r} failed: answer of {len(answer)} "
-                        f"bytes, expected {ANSWER_BYTES}")
     if not hmac.compare_digest(answer, _answer(challenge, nonce, user_id, model, cid)):
-        raise AuthError(f"authentication of user {user_id!r} failed: wrong answer to the "
-                        "challenge")
+        raise AuthError(f"authentication of user {user_id!r} for model {model!r} failed")
+    if pk is None:
+        raise AuthError(f"user {user_id!r} has no model {model!r} here")
     channel.send(ServiceKind.AUTH_OK, b"")
     return Identity(user_id, model, cid, pk)
 
 
 # -- user -------------------------------------------------------------------------------------
-def _refuse(channel: Channel, message: str) -> AuthError:
-    """Tell the server why (best effort) before giving up."""
+def _refuse(channel: Channel, why: str) -> AuthError:
+    """Tell the server REFUSAL, the same whatever failed (best effort), and raise `why`
+    locally."""
     try:
-        send_error(channel, message)
+        send_error(channel, REFUSAL)
     except (ProtocolError, OSError):
         pass
-    return AuthError(message)
+    return AuthError(why)
 
 
 def _server_refused(e: RemoteError, user_id: str) -> AuthError:
@@ -162,11 +178,11 @@ def prove_identity(channel: Channel, sk: P.PrivateKey, user_id: str, model: str)
     if len(sealed) != 1:
         raise _refuse(channel, f"malformed AUTH_CHALLENGE: {len(sealed)} ciphertexts")
     value = P.decrypt(sk, sealed)[0]
-    if value >> (8 * CHALLENGE_BYTES):
-        raise _refuse(channel, "the server's challenge is not 32 bytes: refusing to answer")
-    challenge = value.to_bytes(CHALLENGE_BYTES, "big")
-    if not hmac.compare_digest(_commitment(nonce, challenge), commitment):
-        raise _refuse(channel, "the server's challenge does not match its commitment: "
+    challenge = (value % (1 << 8 * CHALLENGE_BYTES)).to_bytes(CHALLENGE_BYTES, "big")
+    fits = value >> (8 * CHALLENGE_BYTES) == 0
+    opens = hmac.compare_digest(_commitment(nonce, challenge), commitment)
+    if not (fits & opens):              # both computed, whichever failed
+        raise _refuse(channel, "the server's challenge does not open to its commitment: "
                                "refusing to answer")
     channel.send(ServiceKind.AUTH_ANSWER, _answer(challenge, nonce, user_id, model, cid))
     try:

@@ -27,6 +27,7 @@ from veil.compiler.digest import structure_digest
 from veil.models.catalog import compile_model
 from veil.util.errors import VeilError
 from veil.service.auth import Identity, authenticate_user
+from veil.service.decoys import DecoyKeys
 from veil.service.error_frames import ServiceError
 from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name, recv_json,
                                    send_json, user_id as user_id_of)
@@ -44,6 +45,7 @@ class CloudService:
         self._programs: dict[tuple, object] = {}
         self._provision_locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
         self._lock = threading.Lock()
+        self._decoys = DecoyKeys.in_folder(store.directory)       # auth.py: unknown users
 
     def handle(self, ch: Channel, peer) -> None:
         op = recv_json(ch, ServiceKind.REQUEST, {"op": str})["op"]
@@ -99,6 +101,10 @@ class CloudService:
             return None
         return P.loads_public_key(user.public_key)
 
+    def _user_key(self, uid: str) -> P.PublicKey | None:
+        user = self.store.user(uid)
+        return None if user is None else P.loads_public_key(user.public_key)
+
     def _model(self, rec: ModelRecord, program, pk: P.PublicKey) -> EncryptedModel:
         return parties_for(program.lowering).model.from_blobs(
             program, pk, lambda name: self.store.read_blob(rec, name))
@@ -119,7 +125,8 @@ class CloudService:
         return cloud
 
     def _denoise(self, ch: Channel) -> None:
-        ident: Identity = authenticate_user(ch, self._lookup)
+        ident: Identity = authenticate_user(ch, self._lookup, user_key=self._user_key,
+                                            decoys=self._decoys)
         ch.mark_authenticated()
         rec = self.store.get_model(ident.model, ident.user_id)
         if rec is None:

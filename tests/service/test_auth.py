@@ -15,6 +15,7 @@ from veil.backends.yao.framing.kinds import Kind
 from veil.service import auth
 from veil.service.auth import AuthError, authenticate_user, prove_identity
 from veil.service.client import RemoteError, connect, recv_or_error
+from veil.service.error_frames import send_error
 from veil.service.frames import ServiceKind
 
 MODEL = "compact"
@@ -87,7 +88,7 @@ def test_another_users_key_is_refused_on_both_sides(keys, lookup):
     out = run_server(lookup, server_end)
     with pytest.raises(AuthError, match="not under this private key's public key"):
         prove_identity(user_end, keys["bob"][1], "alice", MODEL)
-    with pytest.raises(AuthError, match="'alice' gave up authenticating: the server's challenge"):
+    with pytest.raises(AuthError, match="'alice' gave up authenticating: refusing the server's challenge"):
         raise finished(out)["error"]
 
 
@@ -98,7 +99,7 @@ def test_answer_computed_with_another_users_key_fails(keys, lookup):
     cid, nonce, sealed = read_challenge(user_end, keys["alice"][0])
     wrong = P.decrypt(keys["bob"][1], [c % keys["bob"][0].nsquare for c in sealed])[0]
     user_end.send(ServiceKind.AUTH_ANSWER, hmac_answer(wrong, nonce, "alice", MODEL, cid))
-    with pytest.raises(AuthError, match="user 'alice' failed: wrong answer to the challenge"):
+    with pytest.raises(AuthError, match="user 'alice' for model 'compact' failed"):
         raise finished(out)["error"]
 
 
@@ -118,15 +119,15 @@ def test_replayed_answer_from_another_connection_fails(keys, lookup):
     attacker.send(ServiceKind.AUTH_HELLO, dict(sent)[ServiceKind.AUTH_HELLO])
     attacker.recv(ServiceKind.AUTH_CHALLENGE)
     attacker.send(ServiceKind.AUTH_ANSWER, recorded)
-    with pytest.raises(AuthError, match="wrong answer to the challenge"):
+    with pytest.raises(AuthError, match="user 'alice' for model 'compact' failed"):
         raise finished(out)["error"]
 
 
 @pytest.mark.parametrize("answer,message", [
-    (os.urandom(32), "wrong answer to the challenge"),
-    (b"short", "answer of 5 bytes, expected 32"),
+    (os.urandom(32), "user 'alice' for model 'compact' failed"),
+    (b"short", "user 'alice' for model 'compact' failed"),
     (os.urandom(100), "exceeds the limit of 32"),
-    (b"", "answer of 0 bytes"),
+    (b"", "user 'alice' for model 'compact' failed"),
 ])
 def test_garbage_answers_fail(keys, lookup, answer, message):
     server_end, user_end = InProcessChannel.pair(timeout=5)
@@ -183,10 +184,10 @@ def test_user_is_not_a_decryption_oracle(keys):
     guess = hashlib.sha256(b"veil-auth-commit" + nonce + os.urandom(32)).digest()
     server_end.send(ServiceKind.AUTH_CHALLENGE, os.urandom(16) + nonce + guess
                     + P.dumps_ciphertexts(pk, P.encrypt(pk, [1234])))
-    with pytest.raises(RemoteError, match="does not match its commitment"):
+    with pytest.raises(RemoteError, match="^refusing the server's challenge"):
         recv_or_error(server_end, ServiceKind.AUTH_ANSWER, 32)
     thread.join(5)
-    assert len(errors) == 1 and "refusing to answer" in str(errors[0])
+    assert len(errors) == 1 and "does not open to its commitment" in str(errors[0])
 
 
 def test_over_a_real_server(keys, lookup):
@@ -199,14 +200,35 @@ def test_over_a_real_server(keys, lookup):
         prove_identity(ch, keys["bob"][1], "bob", MODEL)
         assert ch.recv(ServiceKind.DONE, max_payload=16) == b"bob"
         ch.close()
-        ch = connect(host_port(server), timeout=5)
-        with pytest.raises(AuthError, match="the server refused user 'carol': unknown user"):
+        ch = connect(host_port(server), timeout=5)      # an unknown user: a decoy challenge
+        with pytest.raises(AuthError, match="for user 'carol' is not under this private key"):
             prove_identity(ch, keys["bob"][1], "carol", MODEL)
         ch.close()
         ch = connect(host_port(server), timeout=5)
         with pytest.raises(AuthError, match="not under this private key's public key"):
             prove_identity(ch, keys["alice"][1], "bob", MODEL)
         ch.close()
+
+
+def test_the_keys_holder_learns_it_has_no_such_model(keys, lookup):
+    """Only a right answer, which only the key's holder can give, tells a missing model from
+    a wrong key."""
+    server_end, user_end = InProcessChannel.pair(timeout=5)
+    out = {}
+
+    def target():
+        try:
+            authenticate_user(server_end, lookup, user_key=lambda u: keys[u][0] if u in keys
+                              else None)
+        except AuthError as e:
+            out["error"] = e
+            send_error(server_end, str(e))
+    thread = threading.Thread(target=target)
+    thread.start()
+    with pytest.raises(AuthError, match="refused user 'alice': user 'alice' has no model 'tiny'"):
+        prove_identity(user_end, keys["alice"][1], "alice", "tiny")
+    thread.join(5)
+    assert "has no model" in str(out["error"])
 
 
 def test_the_answer_binds_every_field():

@@ -179,15 +179,29 @@ def cloud_corrections(pk_u: P.PublicKey, columns: FixedBases | None, neg_bias: S
     return out
 
 
+def correction_bounds(sh: PackedLayout) -> list[tuple[int, int]]:
+    """[low, high) of A = pack(W s - b + m) per block: each slot lies in [2^(f-1), 2^(f+kappa)
+    + 2^(f-1)), since m is in [2^f, 2^(f+kappa)) and |W s - b| < 2^(f-1) (f =
+    mask_floor_bits), and the slots' weights 2^(s i) are positive."""
+    f = sh.mask_floor_bits
+    low, high = 1 << (f - 1), (1 << (f + sh.kappa)) + (1 << (f - 1))
+    out = []
+    for k in range(sh.blocks):
+        ones = sum(1 << (sh.slot_bits * i) for i in range(min(sh.slots, sh.n_out - k * sh.slots)))
+        out.append((low * ones, (high - 1) * ones + 1))
+    return out
+
+
 def user_corrections(sk_u: P.PrivateKey, pk_c: P.PublicKey, E: Sequence[mpz], r_c: Matrix,
                      sh: PackedLayout, noise_c: P.NoiseSource | None = None,
                      executor: Executor | None = None) -> list[mpz]:
     """F[p][k] = fresh Enc_c(pack(r_c,p) - A_pk), flat, with A = pack(W s - b + m)."""
     _check(len(E), len(r_c) * sh.blocks, "correction ciphertexts")
     A = pool.decrypt(sk_u, E, executor)
-    limit = 1 << (sh.slot_bits * (sh.slots - 1) + sh.correction_bits)
-    if any(a >= limit for a in A):
-        raise ProtocolError("a correction does not fit its packed slots")
+    bounds = correction_bounds(sh)
+    if not all(lo <= a < hi for i, a in enumerate(A) for lo, hi in [bounds[i % sh.blocks]]):
+        raise ProtocolError("a correction is outside the range of its packed slots: it does "
+                            "not fit them, or a slot lies below its mask's floor")
     plain = [v for row in r_c for v in pack_blocks(row, sh.slot_bits, sh.slots)]
     return P.encrypt(pk_c, [(r - a) % pk_c.n for r, a in zip(plain, A)], noise_c)
 

@@ -73,7 +73,7 @@ def malformed_E(user):
                 "out of range"),
         "wrong kind": (frame(Kind.LABELS, good), ProtocolError, "LABELS, expected CIPHERTEXTS"),
         "too wide for its slots": (e_frame(user, blocks, values=[user.pk.n - 1] * blocks),
-                                   ProtocolError, "does not fit its packed slots"),
+                                   ProtocolError, "outside the range of its packed slots"),
     }
 
 

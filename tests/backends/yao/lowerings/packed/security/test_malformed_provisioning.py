@@ -7,6 +7,7 @@ import pytest
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import ProtocolError
 from veil.backends.yao.framing.kinds import Kind
+from veil.backends.yao.lowerings.packed.slots import pack_blocks
 from veil.backends.yao.lowerings.packed.user import PackedUser
 
 from .packed_security_kit import BITS, endpoint, frame, quiet_keys
@@ -22,12 +23,14 @@ def test_user_refuses_malformed_provisioning(setting, parties, spies):
     count = sh.blocks * sh.n_in
     pkf = frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c))
 
-    def cols(pk, c):
-        return frame(Kind.CIPHERTEXTS, P.dumps_ciphertexts(pk, P.encrypt(pk, [1] * c)))
+    def cols(pk, c):             # V = 2^l_w in every slot: within V's range
+        return frame(Kind.CIPHERTEXTS, P.dumps_ciphertexts(pk, P.encrypt(pk, in_range[:c])))
+    in_range = [v for v in pack_blocks([1 << sh.weight_bits] * sh.n_out, sh.slot_bits, sh.slots)
+                for _ in range(sh.n_in)]
     short_pk = quiet_keys(BITS - 64)[0]
     cases = [
         ([frame(Kind.INTEGERS, P.dumps_public_key(pk_c))], ProtocolError, "INTEGERS", {}),
-        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(short_pk))], ProtocolError, "shorter", {}),
+        ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(short_pk))], ProtocolError, "the program's keys have", {}),
         ([frame(Kind.PUBLIC_KEY, P.dumps_public_key(pk_c)[:-1])], ProtocolError, "truncated", {}),
         ([pkf, cols(pk_u, count - 1)], ProtocolError, f"expected {count}", {}),
         ([pkf, cols(pk_c, count)], ProtocolError, "different Paillier key", {}),   # V, wrong key
