@@ -12,3 +12,4 @@ USER_FRAME_BYTES = 1 << 30           # the user accepts a batch's garbled tables
 MODEL_UPLOAD_FRAME_BYTES = 1 << 32   # one layer of a published model
 JSON_FRAME_BYTES = 1 << 20           # a JSON message (a published spec is a few kilobytes)
 MAX_CONNECTIONS = 16                 # connections served at once
+CONNECT_SECONDS = 10.0               # a client's TCP connect to the cloud, per attempt
