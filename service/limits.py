@@ -22,3 +22,4 @@ STRANGER_EVICTABLE_SECONDS = 0.25    # a stranger waiting this long on its own b
 NEWCOMERS_HELD = 32                  # newcomers held for a slot about to free up, and...
 NEWCOMER_HOLD_SECONDS = 1.0          # ...for at most this long, in order of arrival
 REFUSALS_AT_ONCE = 4                 # refused connections told why at once; others just closed
+CONNECT_SECONDS = 10.0               # a client's TCP connect to the cloud, per attempt

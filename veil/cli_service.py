@@ -11,7 +11,7 @@ import sys
 import click
 
 from veil.cli_errors import EXIT_ERROR, one_line_errors
-from veil.cli_options import key_bits_option, workers_option
+from veil.cli_options import cloud_trust_options, key_bits_option, workers_option
 
 DEFAULT_PORT = 7461
 
@@ -30,17 +30,18 @@ def _network_errors(fn):
     return one_line_errors(wrapper)
 
 
-def _tls_client(ca: str | None):
-    if ca is None:
-        return None
-    from veil.service.tls import client_context
-    return client_context(cafile=ca)
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+    sys.stderr.flush()
+
+
+def _trust(choice):
+    from veil.service.trust import client_trust
+    return client_trust(*choice, notify=_say)
 
 
 _cloud_option = click.option("--cloud", "address", default=f"127.0.0.1:{DEFAULT_PORT}",
                              show_default=True, help="The cloud server, HOST:PORT.")
-_ca_option = click.option("--tls-ca", type=click.Path(dir_okay=False, exists=True),
-                          help="Use TLS and trust this certificate (e.g. the cloud's self-signed one).")
 
 
 @click.group()
@@ -68,14 +69,14 @@ def user_keygen(output, key_bits):
               help="Your private key (USER.key).")
 @_cloud_option
 @click.option("--model", required=True, help="The model's published name.")
-@_ca_option
+@cloud_trust_options
 @workers_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
-def user_denoise(noisy, output, key, address, model, tls_ca, workers, quiet):
+def user_denoise(noisy, output, key, address, model, trust, workers, quiet):
     """Denoise NOISY on the cloud; rerun the same command to resume an interrupted job."""
     from veil.service.user_client import denoise_remote
-    click.echo(denoise_remote(noisy, output, key, address, model, _tls_client(tls_ca), workers,
+    click.echo(denoise_remote(noisy, output, key, address, model, _trust(trust), workers,
                               progress=not quiet), err=True)
 
 
@@ -90,13 +91,13 @@ def owner():
               help="The user's public key (USER.pub).")
 @_cloud_option
 @click.option("--name", required=True, help="The name the user will ask for.")
-@_ca_option
+@cloud_trust_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
-def owner_publish(spec, user_key, address, name, tls_ca, quiet):
+def owner_publish(spec, user_key, address, name, trust, quiet):
     """Encrypt SPEC's model for one user and upload it (re-publishing replaces it)."""
     from veil.service.owner_client import publish
-    click.echo(publish(spec, user_key, address, name, _tls_client(tls_ca), not quiet), err=True)
+    click.echo(publish(spec, user_key, address, name, _trust(trust), not quiet), err=True)
 
 
 @click.group()
@@ -111,20 +112,35 @@ def cloud():
               help="Address to listen on (loopback unless you ask otherwise).")
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="0 picks a free port (printed).")
-@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True))
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True),
+              help="Certificate to serve (default: the store's own, made on first start).")
 @click.option("--tls-key", type=click.Path(dir_okay=False, exists=True))
+@click.option("--insecure-plaintext", is_flag=True,
+              help="No TLS: clients cannot authenticate the cloud. Loopback only, tests.")
 @click.option("--rate-limit", type=click.IntRange(min=0), default=100_000, show_default=True,
               help="Patches per hour per user and model (0: no limit).")
 @workers_option
 @_network_errors
-def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
-    """Serve owners and users until SIGTERM or Ctrl-C."""
+def cloud_serve(store_dir, host, port, tls_cert, tls_key, insecure_plaintext, rate_limit,
+                workers):
+    """Serve owners and users until SIGTERM or Ctrl-C; prints the TLS certificate's
+    fingerprint, which clients pin (--cloud-fingerprint) or record on first use."""
     from veil.service.cloud_main import serve_cloud
+    serve_cloud(store_dir, host, port, tls_cert, tls_key, rate_limit, workers, _say,
+                insecure_plaintext)
 
-    def announce(line: str) -> None:
-        click.echo(line, err=True)
-        sys.stderr.flush()
-    serve_cloud(store_dir, host, port, tls_cert, tls_key, rate_limit, workers, announce)
+
+@cloud.command("fingerprint")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False),
+              help="The store whose own certificate `cloud serve` made.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True),
+              help="Or a certificate file (the one given to `cloud serve --tls-cert`).")
+@_network_errors
+def cloud_fingerprint(store_dir, tls_cert):
+    """Print the SHA-256 fingerprint of the cloud's TLS certificate (64 hex digits) for
+    clients' --cloud-fingerprint."""
+    from veil.service.cloud_main import fingerprint_of
+    click.echo(fingerprint_of(store_dir, tls_cert))
 
 
 @cloud.command("tls-cert")
@@ -135,6 +151,7 @@ def cloud_serve(store_dir, host, port, tls_cert, tls_key, rate_limit, workers):
 @_network_errors
 def cloud_tls_cert(cert, key, hostname, days):
     """Make a self-signed certificate and key (0600) for `cloud serve --tls-cert/--tls-key`."""
-    from veil.service.tls import make_self_signed
+    from veil.service.tls import certificate_fingerprint, make_self_signed
     make_self_signed(cert, key, hostname, days)
-    click.echo(f"wrote {cert} and {key}; give {cert} to clients (--tls-ca)", err=True)
+    click.echo(f"wrote {cert} and {key}; give clients {cert} (--tls-ca) or its fingerprint "
+               f"{certificate_fingerprint(cert)} (--cloud-fingerprint)", err=True)

@@ -1,13 +1,14 @@
-"""The three-party walk-through on loopback, as a new user would run it: a real `veil cloud
-serve` process, `veil owner publish`, `veil user denoise`, with faults injected (a killed
-server, a killed client, garbage on the port, another user's key, an unknown model, the rate
-limit). Small keys (768 bits) and the `tiny` model keep it quick; every secure output is
-compared with the plaintext backend's, byte for byte."""
+"""The three-party walk-through on loopback, as a new user would run it: the README's `sh`
+block itself, then a real `veil cloud serve` process, `veil owner publish`, `veil user
+denoise`, with faults injected (a killed server, a killed client, garbage on the port, another
+user's key, an unknown model, the rate limit). Small keys (768 bits) and the `tiny` model keep
+it quick; every secure output is compared with the plaintext backend's, byte for byte. Each
+test has its own config folder, so clients record the test's clouds in a known_clouds file of
+their own."""
 from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -18,88 +19,86 @@ import numpy as np
 import pytest
 from PIL import Image
 
-BITS = "768"
-ENV = dict(os.environ, VEIL_WORKERS="1", PYTHONWARNINGS="ignore")
+from .cloud_testkit import (BITS, FINGERPRINT, ROOT, Cloud, denoise, env, make_world, publish,
+                            same_as_plaintext, veil)
 
-
-def veil(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
-    res = subprocess.run([sys.executable, "-m", "veil.cli", *map(str, args)], env=ENV,
-                         capture_output=True, text=True, timeout=timeout)
-    if check and res.returncode != 0:
-        raise AssertionError(f"veil {' '.join(map(str, args))} failed:\n{res.stderr}")
-    return res
-
-
-class Cloud:
-    """`veil cloud serve` in a child process on a free port of 127.0.0.1."""
-
-    def __init__(self, store: Path, *extra):
-        self.store, self.extra = store, extra
-        self.start()
-
-    def start(self) -> None:
-        log = self.store.parent / f"serve{time.monotonic_ns()}.log"   # a file: never blocks
-        with open(log, "w") as f:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "veil.cli", "cloud", "serve", "--store", self.store,
-                 "--port", "0", *self.extra], env=ENV, stderr=f)
-        for _ in range(300):
-            m = re.search(r"listening on (127\.0\.0\.1:\d+)", log.read_text())
-            if m or self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert m, f"server did not start: {log.read_text()}"
-        self.address = m.group(1)
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(20)
 
 
 @pytest.fixture
-def world(tmp_path):
-    veil("user", "keygen", "-o", tmp_path / "alice.key", "--key-bits", BITS)
-    veil("user", "keygen", "-o", tmp_path / "bob.key", "--key-bits", BITS)
-    rng = np.random.default_rng(3)
-    for name, size in (("small.png", 8), ("large.png", 24)):
-        img = (128 + 40 * rng.standard_normal((size, size))).clip(0, 255).astype(np.uint8)
-        Image.fromarray(img).save(tmp_path / name)
-    cloud = Cloud(tmp_path / "store")
-    yield tmp_path, cloud
-    if cloud.proc.poll() is None:
-        cloud.kill()
+def world(tmp_path, monkeypatch):
+    yield from make_world(tmp_path, monkeypatch)
 
 
-def publish(tmp: Path, cloud: Cloud, user: str, name: str) -> str:
-    return veil("owner", "publish", "tiny", "--user-key", tmp / f"{user}.pub", "--cloud",
-                cloud.address, "--name", name, "--quiet").stderr
+def readme_walkthrough(port: int, model: str) -> str:
+    """The README's `sh` block with the test's shortcuts: 768-bit keys, a free port instead
+    of the default one (other test runs may share the machine), `model` as the spec."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert len(blocks) == 1
+    script = blocks[0]
+    for command, shortcut in (("veil user keygen", f"--key-bits {BITS}"),
+                              ("veil cloud serve", f"--port {port}"),
+                              ("veil owner publish", f"--cloud 127.0.0.1:{port}"),
+                              ("veil user denoise", f"--cloud 127.0.0.1:{port}"),
+                              ("veil owner publish --cloud 127.0.0.1:%d compact" % port, "")):
+        assert command in script, f"the README's walk-through no longer runs {command!r}"
+        script = script.replace(command, f"{command} {shortcut}")
+    return script.replace(f"{port} compact ", f"{port} {model} ")
 
 
-def denoise(tmp: Path, cloud: Cloud, user: str, name: str, image: str, out: str, check=True):
-    return veil("user", "denoise", tmp / image, "-o", tmp / out, "--key", tmp / f"{user}.key",
-                "--cloud", cloud.address, "--model", name, "--quiet", check=check)
-
-
-def same_as_plaintext(tmp: Path, image: str, out: str) -> bool:
-    veil("denoise", tmp / image, "-o", tmp / f"ref_{out}", "--model", "tiny", "--backend",
+def run_readme_walkthrough(tmp: Path, model: str, size: int) -> None:
+    rng = np.random.default_rng(5)
+    noisy = (128 + 40 * rng.standard_normal((size, size))).clip(0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp / "noisy.png")
+    (tmp / "bin").mkdir()
+    (tmp / "bin" / "veil").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m veil.cli "$@"\n')
+    (tmp / "bin" / "veil").chmod(0o755)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = ("set -e\ntrap 'kill $! 2>/dev/null; wait' EXIT\n"
+              + readme_walkthrough(port, model))
+    res = subprocess.run(["sh", "-c", script], cwd=tmp, capture_output=True, text=True,
+                         timeout=600, env=dict(env(), PATH=f"{tmp / 'bin'}:{os.environ['PATH']}"))
+    assert res.returncode == 0, res.stderr
+    printed = FINGERPRINT.findall(res.stderr)
+    assert len(printed) == 1, res.stderr
+    assert res.stderr.count(f"first use of the cloud at 127.0.0.1:{port}") == 1
+    known = (tmp / "config" / "veil" / "known_clouds").read_text()
+    assert known == f"127.0.0.1:{port} {printed[0]}\n"
+    assert veil("cloud", "fingerprint", "--store", tmp / "cloud-store").stdout == printed[0] + "\n"
+    veil("denoise", tmp / "noisy.png", "-o", tmp / "ref.png", "--model", model, "--backend",
          "plaintext", "--quiet")
-    return np.array_equal(np.asarray(Image.open(tmp / out)),
-                          np.asarray(Image.open(tmp / f"ref_{out}")))
+    assert (np.asarray(Image.open(tmp / "clean.png")) ==
+            np.asarray(Image.open(tmp / "ref.png"))).all()
+
+
+def test_readme_walkthrough_with_tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    run_readme_walkthrough(tmp_path, "tiny", 8)
+
+
+@pytest.mark.slow
+def test_readme_walkthrough_as_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    run_readme_walkthrough(tmp_path, "compact", 16)
 
 
 def test_publish_denoise_and_restart(world):
     tmp, cloud = world
-    assert "version 1" in publish(tmp, cloud, "alice", "tiny-a")
+    first = publish(tmp, cloud, "alice", "tiny-a")
+    assert "version 1" in first and f"first use of the cloud at {cloud.address}" in first
+    known = tmp / "config" / "veil" / "known_clouds"
+    assert known.read_text() == f"{cloud.address} {cloud.fingerprint}\n"
+    assert "made a self-signed TLS certificate" in cloud.log
     res = denoise(tmp, cloud, "alice", "tiny-a", "small.png", "out.png")
-    assert "64 patches" in res.stderr
+    assert "64 patches" in res.stderr and "first use" not in res.stderr
     assert same_as_plaintext(tmp, "small.png", "out.png")
     assert not (tmp / "out.png.veil-journal").exists()
+    fingerprint = cloud.fingerprint
     cloud.stop()                                    # a restart loses no published model
-    cloud.start()
+    cloud.start()                                   # and keeps its certificate
+    assert cloud.fingerprint == fingerprint and "made a self-signed" not in cloud.log
+    assert veil("cloud", "fingerprint", "--store", tmp / "store").stdout == fingerprint + "\n"
     denoise(tmp, cloud, "alice", "tiny-a", "small.png", "again.png")
     assert (tmp / "again.png").read_bytes() == (tmp / "out.png").read_bytes()
     assert "version 2" in publish(tmp, cloud, "alice", "tiny-a")    # re-publishing replaces
@@ -161,7 +160,7 @@ def test_interrupted_job_resumes_to_the_same_image(world, victim):
     client = subprocess.Popen(
         [sys.executable, "-m", "veil.cli", "user", "denoise", tmp / "large.png", "-o",
          tmp / "out.png", "--key", tmp / "alice.key", "--cloud", cloud.address, "--model",
-         "tiny-a", "--quiet"], env=ENV, stderr=subprocess.PIPE, text=True)
+         "tiny-a", "--quiet"], env=env(), stderr=subprocess.PIPE, text=True)
     journal = tmp / "out.png.veil-journal"
     _wait_for_batches(journal, 3)
     if victim == "server":
@@ -193,25 +192,6 @@ def test_rate_limit_refuses_with_a_clear_message(world):
         cloud.kill()
 
 
-def test_tls_walkthrough(world):
-    tmp, cloud = world
-    cloud.kill()
-    veil("cloud", "tls-cert", "--cert", tmp / "cert.pem", "--key", tmp / "tls.key")
-    assert (os.stat(tmp / "tls.key").st_mode & 0o777) == 0o600
-    cloud = Cloud(tmp / "store", "--tls-cert", tmp / "cert.pem", "--tls-key", tmp / "tls.key")
-    try:
-        veil("owner", "publish", "tiny", "--user-key", tmp / "alice.pub", "--cloud",
-             cloud.address, "--name", "tiny-a", "--tls-ca", tmp / "cert.pem", "--quiet")
-        veil("user", "denoise", tmp / "small.png", "-o", tmp / "out.png", "--key",
-             tmp / "alice.key", "--cloud", cloud.address, "--model", "tiny-a", "--tls-ca",
-             tmp / "cert.pem", "--quiet")
-        assert same_as_plaintext(tmp, "small.png", "out.png")
-        plain = denoise(tmp, cloud, "alice", "tiny-a", "small.png", "p.png", check=False)
-        assert plain.returncode == 1 and "TLS" in plain.stderr
-    finally:
-        cloud.kill()
-
-
 def test_two_users_at_once(world):
     tmp, cloud = world
     publish(tmp, cloud, "alice", "tiny-a")
@@ -219,7 +199,7 @@ def test_two_users_at_once(world):
     clients = [subprocess.Popen(
         [sys.executable, "-m", "veil.cli", "user", "denoise", tmp / "large.png", "-o",
          tmp / f"{user}.png", "--key", tmp / f"{user}.key", "--cloud", cloud.address,
-         "--model", model, "--quiet"], env=ENV, stderr=subprocess.PIPE, text=True)
+         "--model", model, "--quiet"], env=env(), stderr=subprocess.PIPE, text=True)
         for user, model in (("alice", "tiny-a"), ("bob", "tiny-b"))]
     for c in clients:
         assert c.wait(180) == 0, c.stderr.read()
