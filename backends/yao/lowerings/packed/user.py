@@ -19,13 +19,12 @@ from veil.backends.yao.lowerings.frames import (OT_SETUP_BYTES, recv_cts, send_b
                                                 send_cts)
 from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, EvaluatorBatch
 from veil.backends.yao.lowerings.packed import linear as L
-from veil.backends.yao.lowerings.packed.checks import (check_cloud_key, check_provisioning_cts,
-                                                       check_weights_V)
+from veil.backends.yao.lowerings.packed.checks import check_weights_V
 from veil.backends.yao.lowerings.packed.shapes import program_shapes
 from veil.backends.yao.lowerings.parties import User
 from veil.backends.yao.ot.extension import OTExtReceiver
 from veil.backends.yao.paillier.pooled import FixedBases, PooledFreshNoise
-from veil.backends.yao.paillier.validate import check_fresh
+from veil.backends.yao.paillier.validate import check_fresh, check_modulus
 from veil.compiler.program import Program
 
 MAX_BATCH_PATCHES = 64    # per batch: bounds every message and the garbled tables held
@@ -59,16 +58,16 @@ class PackedUser(User):
         received is checked first (checks.py): a cloud key of the program's size and a
         plausible modulus, fresh randomness in every ciphertext, V in its range."""
         self.pk_c = P.loads_public_key(ch.recv(Kind.PUBLIC_KEY, max_payload=4096))
-        check_cloud_key(self.pk_c, self.program.security.modulus_bits)
+        check_modulus(self.pk_c, self.program.security.modulus_bits, "the cloud's key")
         self.shapes = program_shapes(self.program, self.pk.bits, self.pk_c.bits)
         self.noise_c = PooledFreshNoise(self.pk_c, self.executor)   # uniform: see its class
         for i, sh in enumerate(self.shapes, 1):
             masked = recv_cts(ch, self.pk, sh.blocks * sh.n_in)
-            check_provisioning_cts(self.pk, masked, "masked columns", i)
+            check_fresh(self.pk, masked, f"layer {i}'s masked columns")
             V = L.unmask_columns(self.sk, masked, sh, self.executor)
             check_weights_V(V, sh, i)
             neg_R = recv_cts(ch, self.pk_c, sh.blocks * sh.n_in)
-            check_provisioning_cts(self.pk_c, neg_R, "Enc_c(-R)", i)
+            check_fresh(self.pk_c, neg_R, f"layer {i}'s Enc_c(-R)")
             self.Q.append(FixedBases(L.user_columns(self.pk_c, V, neg_R, sh), self.pk_c.nsquare,
                                      *L.user_exponent_range(sh), self.executor))
 
