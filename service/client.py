@@ -96,17 +96,18 @@ def connect(host_port: str, trust: CloudTrust | ssl.SSLContext | None = None,
                          "for loopback addresses (127.0.0.1, ::1, localhost)")
     address = canonical_address(host, port)
     delays = retry_delays(attempts)
-    for attempt, delay in enumerate(delays + [None], 1):
+    for attempt in range(1, attempts + 1):
         try:
             return _connect_once(host, port, address, trust, timeout, max_payload)
         except _Transient as e:
-            if delay is None:
+            if attempt == attempts:
                 raise ConnectionError(f"cannot connect to {host_port}: {e} (tried {attempts} "
                                       "times)") from e.__cause__
+            delay = delays[attempt - 1]
             trust.notify(f"warning: cannot connect to {host_port} ({e}); trying again in "
                          f"{delay:.1f} s ({attempt + 1} of {attempts})")
             _sleep(delay)
-    raise AssertionError("unreachable")
+    raise UsageError(f"connect needs at least one attempt, got {attempts}")
 
 
 def _connect_once(host: str, port: int, address: str, trust: CloudTrust, timeout: float,
