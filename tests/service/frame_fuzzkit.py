@@ -224,12 +224,26 @@ def error_reasons(reply: bytes) -> list[str]:
 
 
 def assert_store_consistent(directory: Path) -> None:
-    """The blob folder holds exactly the blobs the database names, each whole."""
+    """The database is sound, every model version has all its blobs (and a provisioned one
+    all its secrets), and the blob folder holds exactly the blobs named, each whole."""
     with sqlite3.connect(f"file:{directory / DATABASE}?mode=ro", uri=True) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         rows = db.execute("SELECT DISTINCT sha256, size FROM blobs").fetchall()
         orphans = db.execute("SELECT COUNT(*) FROM blobs WHERE model_id NOT IN "
                              "(SELECT id FROM models)").fetchone()[0]
+        keys: dict[tuple, set] = {}
+        for model, kind, key in db.execute("SELECT model_id, kind, key FROM blobs"):
+            keys.setdefault((model, kind), set()).add(key)
+        provisioned = {r[0] for r in db.execute("SELECT model_id FROM provisioned")}
+        models = [r[0] for r in db.execute("SELECT id FROM models")]
     assert orphans == 0
+    for model in models:
+        layers = len([k for k in keys.get((model, "model"), ()) if k.startswith("columns")])
+        assert layers and keys[model, "model"] == {f"{name}{k}" for k in range(layers)
+                                                   for name in ("columns", "bias")}, keys
+        if model in provisioned:
+            assert keys[model, "secret"] == {"cloud_key"} | {
+                f"{name}{k}" for k in range(layers) for name in ("masked", "neg_R")}, keys
     files = blob_files(directory)
     assert not [f for f in files if f.startswith(TEMP_PREFIX)], files
     assert files == {f"{sha}{SUFFIX}" for sha, _ in rows}
