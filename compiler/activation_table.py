@@ -36,6 +36,10 @@ from veil.util.errors import SpecError
 MAX_MAGNITUDE_BITS = 24   # range analysis enumerates every magnitude up to the last bound
 
 
+def _power(x: float) -> str:
+    return f"2^{int(np.log2(x))}" if np.isfinite(x) else "more than 2^1023"
+
+
 class ActivationRangeError(SpecError):
     """The quantised activation does not fit the declared output format (a spec problem
     without a position: the lowering re-raises it as the compiler's SpecError at the layer)."""
@@ -60,11 +64,16 @@ class ActivationTable:
         if acc_frac < f_a:
             raise ActivationRangeError(
                 f"accumulator has {acc_frac} fractional bits, fewer than the activation's {f_a}")
-        last = int(np.floor(act.bounds[-1] * 2 ** f_a))
-        if last >= 1 << MAX_MAGNITUDE_BITS:
+        # Compared as floats first: a finite bound or value can scale to infinity.
+        last = act.bounds[-1] * 2.0 ** f_a
+        if not last < 1 << MAX_MAGNITUDE_BITS:
             raise ActivationRangeError(
-                f"activation {act.name}: last bound {act.bounds[-1]:g} is 2^{last.bit_length()} "
+                f"activation {act.name}: last bound {act.bounds[-1]:g} is about {_power(last)} "
                 f"units of {out_format}; at most 2^{MAX_MAGNITUDE_BITS} are supported")
+        if not abs(act.saturation) * 2.0 ** f_a < 2.0 ** 62:
+            raise ActivationRangeError(
+                f"activation {act.name}: saturation value {act.saturation:g} is outside "
+                f"{out_format}")
         # Every intermediate (powers, coefficient products, sums) must stay below 2^62 so
         # that numpy's int64 evaluation here and the range analysis are exact.
         bound = float(act.bounds[-1])
@@ -72,7 +81,7 @@ class ActivationTable:
                           for j, c in enumerate(seg)) for seg in act.coeffs)
         if biggest >= 2.0 ** 61:
             raise ActivationRangeError(
-                f"activation {act.name}: its polynomials reach about 2^{int(np.log2(biggest))} "
+                f"activation {act.name}: its polynomials reach about {_power(biggest)} "
                 f"in fixed point, more than the 2^61 supported; lower the bounds, the degree or "
                 f"the coefficient precision")
         table = cls(

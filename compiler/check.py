@@ -121,7 +121,7 @@ def _polynomial(e: ast.Expr, var: str, max_degree: int, what: str) -> np.ndarray
                 raise SpecError.at(e.pos, f"division by zero in {what}")
             return a / b[0]
         n = b[0]
-        if not (n >= 0 and n == int(n)) or n > max_degree:
+        if not (0 <= n <= max_degree and n == int(n)):      # int(n) needs n finite
             raise SpecError.at(e.pos, f"exponent must be an integer from 0 to {max_degree}, "
                                       f"got {n:g}")
         return P.polypow(a, int(n))

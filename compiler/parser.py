@@ -17,7 +17,7 @@ Grammar (compiler/grammar.lark; `#` starts a comment, whitespace and newlines ar
     expr        := expr ('+'|'-') expr | expr ('*'|'/') expr | '-' expr | expr '^' expr
                  | '(' expr ')' | NUMBER | NAME       # usual precedence, '^' binds tightest
     NAME        := [A-Za-z_][A-Za-z0-9_]*
-    NUMBER      := 12 | 0.5 | .5 | 2.5e-3             # signs are operators
+    NUMBER      := 12 | 0.5 | .5 | 2.5e-3             # signs are operators; 100 chars at most
     STRING      := "double-quoted"
 
 Keywords (the quoted words above) win over names wherever both could appear, so they are
@@ -34,7 +34,7 @@ import functools
 from pathlib import Path
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 
 from veil.compiler import ast
@@ -42,6 +42,9 @@ from veil.compiler.errors import SourcePos, SpecError
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 PRELUDE = Path(__file__).with_name("prelude.veil")
+# A number longer than this is refused where it is written: no format, size or coefficient
+# needs it, and Python's int() refuses a string of over 4300 digits with a ValueError.
+MAX_NUMBER_CHARS = 100
 
 
 @functools.cache
@@ -55,7 +58,12 @@ def parse_text(text: str, path: str = "<string>") -> ast.Spec:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
         raise _syntax_error(e, text, path) from None
-    return _Build(path).transform(tree)
+    try:
+        return _Build(path).transform(tree)
+    except VisitError as e:                 # lark wraps what a callback raises
+        if isinstance(e.orig_exc, SpecError):
+            raise e.orig_exc from None
+        raise
 
 
 def parse_file(path: str | Path) -> ast.Spec:
@@ -91,6 +99,9 @@ class _Build(Transformer_NonRecursive):
         return SourcePos(self.path, x.line, x.column)
 
     def _num(self, tok: Token) -> ast.Num:
+        if len(tok) > MAX_NUMBER_CHARS:
+            raise SpecError.at(self._pos(tok), f"a number of {len(tok)} characters "
+                                               f"(at most {MAX_NUMBER_CHARS})")
         return ast.Num(float(tok), str(tok), self._pos(tok))
 
     def start(self, meta, items):
@@ -112,9 +123,10 @@ class _Build(Transformer_NonRecursive):
 
     def signed(self, meta, c):
         minus, tok = c
+        num = self._num(tok)
         if minus is None:
-            return self._num(tok)
-        return ast.Num(-float(tok), f"-{tok}", self._pos(minus))
+            return num
+        return ast.Num(-num.value, f"-{tok}", self._pos(minus))
 
     # models
     def model_def(self, meta, c):

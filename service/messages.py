@@ -40,8 +40,10 @@ def recv_json(ch: Channel, kind: Kind, fields: dict[str, type]) -> dict:
     payload = ch.recv(kind, max_payload=JSON_FRAME_BYTES)
     try:
         obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, ValueError) as e:   # ValueError: also int() over 4300 digits
         raise ProtocolError(f"malformed {kind.name} message: {e}") from None
+    except RecursionError:
+        raise ProtocolError(f"malformed {kind.name} message: nested too deeply") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise ProtocolError(f"malformed {kind.name} message: not a format-{FORMAT} object")
     for name, typ in fields.items():
