@@ -174,7 +174,7 @@ class SocketChannel(Channel):
         left = at - time.monotonic()
         if left <= 0:
             raise ProtocolError(why)
-        self.sock.settimeout(left)
+        self.sock.settimeout(None if left == float("inf") else left)
         return why
 
     def _silence(self) -> float:

@@ -125,6 +125,15 @@ def test_waiting_since_says_when_the_channel_waits_on_its_peer():
     assert seen[0] is not None and abs(seen[0] - t0) < 0.1 and ch.waiting_since is None
 
 
+def test_a_channel_without_a_silence_timeout_waits_as_long_as_it_takes():
+    raw, ch = pair(timeout=None)
+    threading.Timer(0.2, lambda: raw.sendall(
+        HEADER.pack(b"VL", 1, int(Kind.LABELS), 2) + b"ok")).start()
+    assert ch.recv(Kind.LABELS) == b"ok"
+    ch.send(Kind.LABELS, b"back")
+    assert raw.recv(64).endswith(b"back")
+
+
 def test_in_process_channels_accept_the_hook():
     a, _ = InProcessChannel.pair(timeout=1)
     a.mark_authenticated()
