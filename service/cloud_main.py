@@ -20,14 +20,19 @@ from veil.util.errors import UsageError
 
 
 def serve_cloud(store_dir: str, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-                rate_limit: int, workers: int | None, announce: Callable[[str], None]) -> None:
+                rate_limit: int, workers: int | None, announce: Callable[[str], None],
+                allow_test_keys: bool = False) -> None:
     if (tls_cert is None) != (tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     tls = server_context(tls_cert, tls_key) if tls_cert else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stderr)
     with Store.open(store_dir) as store, local_executor(workers) as executor:
-        service = CloudService(store, RateLimiter(store, rate_limit or None), executor)
+        if allow_test_keys:
+            announce("warning: --allow-test-keys: serving user keys below 2048 bits, which are "
+                     "insecure; for tests only")
+        service = CloudService(store, RateLimiter(store, rate_limit or None), executor,
+                               allow_test_keys)
         server = Server(service.handle, host, port, tls_context=tls)
         h, p = server.address
         announce(f"listening on {h}:{p}" + (" (TLS)" if tls else ""))

@@ -42,7 +42,7 @@ class Cloud:
         with open(log, "w") as f:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "veil.cli", "cloud", "serve", "--store", self.store,
-                 "--port", "0", *self.extra], env=ENV, stderr=f)
+                 "--port", "0", "--allow-test-keys", *self.extra], env=ENV, stderr=f)
         for _ in range(300):
             m = re.search(r"listening on (127\.0\.0\.1:\d+)", log.read_text())
             if m or self.proc.poll() is not None:
@@ -64,6 +64,8 @@ class Cloud:
 def world(tmp_path):
     veil("user", "keygen", "-o", tmp_path / "alice.key", "--key-bits", BITS)
     veil("user", "keygen", "-o", tmp_path / "bob.key", "--key-bits", BITS)
+    veil("owner", "keygen", "-o", tmp_path / "owner.key")
+    veil("cloud", "allow-owner", "--store", tmp_path / "store", tmp_path / "owner.pub")
     rng = np.random.default_rng(3)
     for name, size in (("small.png", 8), ("large.png", 24)):
         img = (128 + 40 * rng.standard_normal((size, size))).clip(0, 255).astype(np.uint8)
@@ -75,8 +77,8 @@ def world(tmp_path):
 
 
 def publish(tmp: Path, cloud: Cloud, user: str, name: str) -> str:
-    return veil("owner", "publish", "tiny", "--user-key", tmp / f"{user}.pub", "--cloud",
-                cloud.address, "--name", name, "--quiet").stderr
+    return veil("owner", "publish", "tiny", "--user-key", tmp / f"{user}.pub", "--owner-key",
+                tmp / "owner.key", "--cloud", cloud.address, "--name", name, "--quiet").stderr
 
 
 def denoise(tmp: Path, cloud: Cloud, user: str, name: str, image: str, out: str, check=True):
@@ -200,8 +202,9 @@ def test_tls_walkthrough(world):
     assert (os.stat(tmp / "tls.key").st_mode & 0o777) == 0o600
     cloud = Cloud(tmp / "store", "--tls-cert", tmp / "cert.pem", "--tls-key", tmp / "tls.key")
     try:
-        veil("owner", "publish", "tiny", "--user-key", tmp / "alice.pub", "--cloud",
-             cloud.address, "--name", "tiny-a", "--tls-ca", tmp / "cert.pem", "--quiet")
+        veil("owner", "publish", "tiny", "--user-key", tmp / "alice.pub", "--owner-key",
+             tmp / "owner.key", "--cloud", cloud.address, "--name", "tiny-a", "--tls-ca",
+             tmp / "cert.pem", "--quiet")
         veil("user", "denoise", tmp / "small.png", "-o", tmp / "out.png", "--key",
              tmp / "alice.key", "--cloud", cloud.address, "--model", "tiny-a", "--tls-ca",
              tmp / "cert.pem", "--quiet")
