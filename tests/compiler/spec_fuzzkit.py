@@ -174,7 +174,8 @@ def shaped_specs(draw) -> str:
         sizes = [draw(st.integers(1, 50)) for _ in sizes]
     act = draw(st.sampled_from(("tanh_star", "my_act", "nothing")))
     pick = lambda *options: draw(st.sampled_from(options))          # noqa: E731
-    clauses = [f"patch {n(_near(i, 0))} -> {n(_near(o, 0))}" + pick("", f" stride {n(_near(o, o - 1))}"),
+    stride = pick("", f" stride {n(_near(o, o - 1))}")
+    clauses = [f"patch {n(_near(i, 0))} -> {n(_near(o, 0))}{stride}",
                f"normalise p -> (p / {n(_real)} - {n(_real)}) / {n(_real)}",
                f"predict {pick('clean', 'residual')}", f"coefficient frac {n(_near(9))}",
                f"weights random seed {n(_near(7))}"]

@@ -1,8 +1,9 @@
 """Frame fuzzing against a live cloud (frame_fuzzkit.py, frame_strategies.py): random and
 malformed frames of every kind from strangers, and honest sessions (publishing, denoising)
 with one frame spoiled, each on a fresh connection. After each example the server has closed
-that connection, sent no "internal server error" and logged no fault; after the run it still
-serves an honest user bit-exactly and its store's files match its database.
+that connection, sent no "internal server error" and logged no fault; after each test no
+session is left open, the server still serves (a login; after the late frames, a whole
+session, bit-exact) and its store's files match its database.
 
 The default run sends about a hundred frames in seconds; `pytest -m slow` several thousand.
 """
