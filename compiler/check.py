@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from numpy.polynomial import polynomial as P
 
 from veil.compiler import ast
 from veil.compiler.errors import SourcePos, SpecError
@@ -15,10 +14,11 @@ from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
                                  Symmetry)
 from veil.compiler.parser import keywords, parse_prelude
+from veil.compiler.polynomials import first_pos, polynomial
+from veil.compiler.budget import WeightBudget
 from veil.compiler.weights import glorot_uniform, load_npz
 
 MAX_DEGREE = 16          # of an activation polynomial
-MAX_LAYER_WEIGHTS = 1 << 30
 
 
 # --- entry point ---
@@ -36,15 +36,18 @@ def _prelude_activations() -> dict[str, ActivationDef]:
     return check_activations(prelude.activations, {})
 
 
-def check(spec: ast.Spec, activations: Mapping[str, ActivationDef]) -> CheckedModel:
-    """Check a parsed spec given the already known activations (normally the prelude's)."""
+def check(spec: ast.Spec, activations: Mapping[str, ActivationDef],
+          allow_weight_files: bool = True) -> CheckedModel:
+    """Check a parsed spec given the already known activations (normally the prelude's).
+    Without `allow_weight_files` a `weights "FILE"` clause is a SpecError and no file is
+    opened: a spec from the network must not make its reader open its files."""
     known = check_activations(spec.activations, activations)
     if not spec.models:
         raise SpecError(spec.path, 1, 1, "the spec defines no model")
     if len(spec.models) > 1:
         raise SpecError.at(spec.models[1].pos, "a spec defines exactly one model "
                                                f"('{spec.models[0].name}' came first)")
-    return _check_model(spec.models[0], known, spec.path)
+    return _check_model(spec.models[0], known, spec.path, allow_weight_files)
 
 
 # --- activations ---
@@ -71,68 +74,12 @@ def _check_activation(d: ast.ActivationDecl) -> ActivationDef:
             raise SpecError.at(b.pos, f"activation bounds must be strictly increasing: "
                                       f"{b.text} after {bounds[-1]:g}")
         bounds.append(b.value)
-        coeffs.append(tuple(float(c) for c in _polynomial(seg.poly, "x", MAX_DEGREE,
+        coeffs.append(tuple(float(c) for c in polynomial(seg.poly, "x", MAX_DEGREE,
                                                           "an activation polynomial")))
     if not math.isfinite(d.saturation.value):
         raise SpecError.at(d.saturation.pos, "saturation value must be finite")
     return ActivationDef(d.name, tuple(bounds), tuple(coeffs), d.saturation.value,
                          Symmetry(d.symmetry), d.pos)
-
-
-# --- polynomials (activation segments and normalisation) ---
-
-def _first_pos(e: ast.Expr) -> SourcePos:
-    while isinstance(e, ast.BinOp):
-        e = e.left
-    return e.pos
-
-
-def _polynomial(e: ast.Expr, var: str, max_degree: int, what: str) -> np.ndarray:
-    """Ascending coefficients of e in `var`; only constants may divide or be exponents."""
-    def go(e: ast.Expr) -> np.ndarray:
-        if isinstance(e, ast.Num):
-            c = np.array([e.value])
-        elif isinstance(e, ast.Var):
-            if e.name != var:
-                raise SpecError.at(e.pos, f"unknown variable '{e.name}' in {what} "
-                                          f"(the variable is '{var}')")
-            c = np.array([0.0, 1.0])
-        elif isinstance(e, ast.Neg):
-            c = -go(e.operand)
-        else:
-            c = binop(e, go(e.left), go(e.right))
-        c = P.polytrim(c)
-        if len(c) - 1 > max_degree:
-            raise SpecError.at(e.pos, f"{what} must have degree at most {max_degree}; "
-                                      f"this is of degree {len(c) - 1}")
-        return c
-
-    def binop(e: ast.BinOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if e.op == "+":
-            return P.polyadd(a, b)
-        if e.op == "-":
-            return P.polysub(a, b)
-        if e.op == "*":
-            return P.polymul(a, b)
-        if len(b) > 1:
-            raise SpecError.at(e.pos, f"'{e.op}' needs a constant right operand in {what}")
-        if e.op == "/":
-            if b[0] == 0:
-                raise SpecError.at(e.pos, f"division by zero in {what}")
-            return a / b[0]
-        n = b[0]
-        if not (0 <= n <= max_degree and n == int(n)):      # int(n) needs n finite
-            raise SpecError.at(e.pos, f"exponent must be an integer from 0 to {max_degree}, "
-                                      f"got {n:g}")
-        return P.polypow(a, int(n))
-
-    try:
-        c = go(e)
-    except RecursionError:
-        raise SpecError.at(_first_pos(e), f"{what} is nested too deeply") from None
-    if not np.all(np.isfinite(c)):
-        raise SpecError.at(_first_pos(e), f"{what} has a coefficient that is not finite")
-    return c
 
 
 # --- the model ---
@@ -161,7 +108,8 @@ def _int(n: ast.Num, what: str, lo: int, hi: int | None = None) -> int:
     return v
 
 
-def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -> CheckedModel:
+def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str,
+                 allow_weight_files: bool) -> CheckedModel:
     single: dict[str, ast.Entry] = {}
     dense: list[ast.Dense] = []
     for e in m.entries:
@@ -186,7 +134,7 @@ def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -
     coeff_frac = _int(coeff.frac, "coefficient frac", 0, MAX_TOTAL - 1)
     shapes = _layer_shapes(dense, geometry, known)
     acc = _accumulators(dense, shapes, fmt, single["bias"])
-    source, params = _float_params(single["weights"], dense, shapes, path)
+    source, params = _float_params(single["weights"], dense, shapes, path, allow_weight_files)
 
     layers = []
     for k, (d, (n_in, n_out), (bits, frac), (w, b)) in enumerate(
@@ -221,9 +169,9 @@ def _geometry(p: ast.Patch) -> Geometry:
 
 
 def _normalisation(n: ast.Normalise) -> Normalisation:
-    offset, scale = np.pad(_polynomial(n.expr, n.var, 1, "the normalisation"), (0, 1))[:2]
+    offset, scale = np.pad(polynomial(n.expr, n.var, 1, "the normalisation"), (0, 1))[:2]
     if scale == 0:
-        raise SpecError.at(_first_pos(n.expr), f"the normalisation does not depend on '{n.var}'")
+        raise SpecError.at(first_pos(n.expr), f"the normalisation does not depend on '{n.var}'")
     return Normalisation(float(scale), float(offset))
 
 
@@ -239,12 +187,11 @@ def _format(f: ast.Format) -> FixFormat:
 def _layer_shapes(dense: list[ast.Dense], g: Geometry,
                   known: dict[str, ActivationDef]) -> list[tuple[int, int]]:
     shapes: list[tuple[int, int]] = []
+    budget = WeightBudget()
     for k, d in enumerate(dense, start=1):
         n_in = _int(d.n_in, "layer input size", 1)
         n_out = _int(d.n_out, "layer output size", 1)
-        if n_in * n_out > MAX_LAYER_WEIGHTS:
-            raise SpecError.at(d.pos, f"layer {k} has {n_in * n_out} weights, more than the "
-                                      f"{MAX_LAYER_WEIGHTS} supported")
+        budget.charge(k, n_in, n_out, d.pos)
         last = k == len(dense)
         if k == 1 and n_in != g.input_size ** 2:
             s = g.input_size
@@ -296,11 +243,14 @@ def _accumulators(dense: list[ast.Dense], shapes: list[tuple[int, int]],
 
 
 def _float_params(src: ast.Entry, dense: list[ast.Dense], shapes: list[tuple[int, int]],
-                  spec_path: str) -> tuple[str, list]:
+                  spec_path: str, allow_files: bool) -> tuple[str, list]:
     if isinstance(src, ast.WeightsRandom):
         seed = _int(src.seed, "seed", 0)
         return f"random seed {seed}", glorot_uniform(shapes, seed)
     assert isinstance(src, ast.WeightsFile)
+    if not allow_files:
+        raise SpecError.at(src.pos, "a published spec may not name a weights file (only "
+                                    "'weights random seed N')")
     path = Path(spec_path).parent / src.path
     return f"file {src.path}", load_npz(path, shapes, src.pos, [d.pos for d in dense])
 

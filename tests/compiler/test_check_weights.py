@@ -86,7 +86,7 @@ def test_huge_layer_rejected_before_allocation(tmp_path):
     text = variant("patch 5 -> 1", "patch 40001 -> 1")
     text = variant("dense 25 -> 8", "dense 1600080001 -> 8", text)
     e = error(tmp_path, text)
-    assert (e.line, e.column) == (10, 5) and "more than the 1073741824 supported" in e.message
+    assert (e.line, e.column) == (10, 5) and "more than the 16777216 a layer may" in e.message
 
 
 def test_deeply_nested_expression(tmp_path):
