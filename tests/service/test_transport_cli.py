@@ -20,6 +20,7 @@ def test_operator_certificate_trusted_with_tls_ca(world):
     cloud.kill()
     veil("cloud", "tls-cert", "--cert", tmp / "cert.pem", "--key", tmp / "tls.key")
     assert (os.stat(tmp / "tls.key").st_mode & 0o777) == 0o600
+    veil("cloud", "allow-owner", "--store", tmp / "other-store", tmp / "owner.pub")
     cloud = Cloud(tmp / "other-store", "--tls-cert", tmp / "cert.pem", "--tls-key", tmp / "tls.key")
     try:
         assert not (tmp / "other-store" / "tls").exists()      # the operator's pair is used
