@@ -22,7 +22,7 @@ import numpy as np
 from veil.backends.catalog import get_backend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import HEADER
-from veil.backends.yao.framing.kinds import FrameKind, Kind
+from veil.backends.yao.framing.kinds import FrameKind
 from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.compiler.digest import structure_digest
 from veil.compiler.public import public_text
