@@ -34,7 +34,9 @@ from veil.service.owner_keys import keygen as owner_keygen
 from veil.service.error_frames import ServiceChannel
 from veil.service.frames import ServiceKind
 from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, USER_FRAME_BYTES
-from veil.service.messages import MANIFEST_FIELDS, recv_json, send_json, user_id
+from veil.service.manifest import MANIFEST_FIELDS
+from veil.service.limits import MANIFEST_BYTES
+from veil.service.messages import recv_json, send_json, user_id
 from veil.service.ratelimit import RateLimiter
 from veil.service.server import Server
 from veil.service.store import DATABASE, Store
@@ -149,7 +151,8 @@ class LiveCloud:
         send_json(ch, ServiceKind.REQUEST, {"op": "denoise"})
         cid = prove_identity(ch, self.sk, user_id(self.pk), MODEL)
         ch.max_payload = USER_FRAME_BYTES
-        manifest = recv_json(ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
+        manifest = recv_json(ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int),
+                             max_payload=MANIFEST_BYTES + 256)
         assert manifest["digest"] == self.manifest["digest"]
         return cid
 
