@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from numpy.polynomial import polynomial as P
 
 from veil.compiler import ast
 from veil.compiler.errors import SourcePos, SpecError
@@ -15,6 +14,7 @@ from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
                                  Symmetry)
 from veil.compiler.parser import keywords, parse_prelude
+from veil.compiler.polynomials import first_pos, polynomial
 from veil.compiler.weights import glorot_uniform, load_npz
 
 MAX_DEGREE = 16          # of an activation polynomial
@@ -71,68 +71,12 @@ def _check_activation(d: ast.ActivationDecl) -> ActivationDef:
             raise SpecError.at(b.pos, f"activation bounds must be strictly increasing: "
                                       f"{b.text} after {bounds[-1]:g}")
         bounds.append(b.value)
-        coeffs.append(tuple(float(c) for c in _polynomial(seg.poly, "x", MAX_DEGREE,
+        coeffs.append(tuple(float(c) for c in polynomial(seg.poly, "x", MAX_DEGREE,
                                                           "an activation polynomial")))
     if not math.isfinite(d.saturation.value):
         raise SpecError.at(d.saturation.pos, "saturation value must be finite")
     return ActivationDef(d.name, tuple(bounds), tuple(coeffs), d.saturation.value,
                          Symmetry(d.symmetry), d.pos)
-
-
-# --- polynomials (activation segments and normalisation) ---
-
-def _first_pos(e: ast.Expr) -> SourcePos:
-    while isinstance(e, ast.BinOp):
-        e = e.left
-    return e.pos
-
-
-def _polynomial(e: ast.Expr, var: str, max_degree: int, what: str) -> np.ndarray:
-    """Ascending coefficients of e in `var`; only constants may divide or be exponents."""
-    def go(e: ast.Expr) -> np.ndarray:
-        if isinstance(e, ast.Num):
-            c = np.array([e.value])
-        elif isinstance(e, ast.Var):
-            if e.name != var:
-                raise SpecError.at(e.pos, f"unknown variable '{e.name}' in {what} "
-                                          f"(the variable is '{var}')")
-            c = np.array([0.0, 1.0])
-        elif isinstance(e, ast.Neg):
-            c = -go(e.operand)
-        else:
-            c = binop(e, go(e.left), go(e.right))
-        c = P.polytrim(c)
-        if len(c) - 1 > max_degree:
-            raise SpecError.at(e.pos, f"{what} must have degree at most {max_degree}; "
-                                      f"this is of degree {len(c) - 1}")
-        return c
-
-    def binop(e: ast.BinOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if e.op == "+":
-            return P.polyadd(a, b)
-        if e.op == "-":
-            return P.polysub(a, b)
-        if e.op == "*":
-            return P.polymul(a, b)
-        if len(b) > 1:
-            raise SpecError.at(e.pos, f"'{e.op}' needs a constant right operand in {what}")
-        if e.op == "/":
-            if b[0] == 0:
-                raise SpecError.at(e.pos, f"division by zero in {what}")
-            return a / b[0]
-        n = b[0]
-        if not (0 <= n <= max_degree and n == int(n)):      # int(n) needs n finite
-            raise SpecError.at(e.pos, f"exponent must be an integer from 0 to {max_degree}, "
-                                      f"got {n:g}")
-        return P.polypow(a, int(n))
-
-    try:
-        c = go(e)
-    except RecursionError:
-        raise SpecError.at(_first_pos(e), f"{what} is nested too deeply") from None
-    if not np.all(np.isfinite(c)):
-        raise SpecError.at(_first_pos(e), f"{what} has a coefficient that is not finite")
-    return c
 
 
 # --- the model ---
@@ -221,9 +165,9 @@ def _geometry(p: ast.Patch) -> Geometry:
 
 
 def _normalisation(n: ast.Normalise) -> Normalisation:
-    offset, scale = np.pad(_polynomial(n.expr, n.var, 1, "the normalisation"), (0, 1))[:2]
+    offset, scale = np.pad(polynomial(n.expr, n.var, 1, "the normalisation"), (0, 1))[:2]
     if scale == 0:
-        raise SpecError.at(_first_pos(n.expr), f"the normalisation does not depend on '{n.var}'")
+        raise SpecError.at(first_pos(n.expr), f"the normalisation does not depend on '{n.var}'")
     return Normalisation(float(scale), float(offset))
 
 
