@@ -17,7 +17,6 @@ from veil.circuits.linear import Linearised
 
 from veil.backends.yao.gc.slots import assign_slots
 from veil.backends.yao.gc.validate import validate
-from veil.backends.yao.gc.tweaks import gate_offsets
 
 Selector = slice | np.ndarray
 
@@ -39,7 +38,6 @@ class PlanStep:
     b: Selector | None = None
     ab: np.ndarray | None = None      # AND: a then b indices, gathered in one np.take
     gates: slice | None = None        # AND: the table rows gate_index covers
-    offsets: np.ndarray | None = None  # AND: gc_tweaks.gate_offsets(gate_index)
 
     @property
     def width(self) -> int:
@@ -86,7 +84,7 @@ def _split_and(st: PlanStep, part: int) -> list[PlanStep]:
         gates = slice(st.gates.start + i, st.gates.start + j)
         out.append(PlanStep(Op.AND, slice(st.out.start + i, st.out.start + j), _selector(a[i:j]),
                             _selector(b[i:j]), ab=np.concatenate([a[i:j], b[i:j]]),
-                            gates=gates, offsets=gate_offsets(np.arange(gates.start, gates.stop))))
+                            gates=gates))
     return out
 
 
@@ -109,8 +107,7 @@ def _build(lin: Linearised) -> Plan:
             g0 = int(st.gate_index[0])
             steps.append(PlanStep(Op.AND, o, _selector(a), _selector(b),
                                   ab=np.concatenate([a, b]).astype(np.intp),
-                                  gates=slice(g0, g0 + len(out)),
-                                  offsets=gate_offsets(st.gate_index)))
+                                  gates=slice(g0, g0 + len(out))))
     widths = {op: max([s.width for s in steps if (s.op is Op.AND) == op] or [0])
               for op in (True, False)}
     return Plan(n_slots, lin.and_count, tuple(steps),

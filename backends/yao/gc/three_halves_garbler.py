@@ -1,0 +1,125 @@
+"""The garbler's pass over one block of instances under three-halves (docs/garbling.md).
+
+Rosulek and Roy (Crypto 2021): labels cut into halves (L, R) = uint64 words (0, 1); with
+pa, pb the colours of the zero-labels A0, B0, the colour-0 labels a = A0 ^ pa R, b = B0 ^ pb R,
+the half-hashes h (word 0 of H) and control hash bits c (bit 0 of word 1) of a, b, a ^ b and
+of the same xor R (tweaks t_A, t_B, t_AB), X0 = a_L ^ a_R ^ b_L, Y0 = a_L ^ b_R, fresh random
+bits rho1, rho2 (the dicing), u = pa ^ rho2, v = pb ^ rho1, w = u ^ v:
+    C0_L = hA0 ^ hAB0 ^ rho1 X0 ^ rho2 Y0 ^ pa pb R_L       C0_R = hB0 ^ hAB0 ^ rho1 Y0
+                                                                   ^ rho2 (X0 ^ Y0) ^ pa pb R_R
+    G0 = hA0 ^ hA1 ^ b_L ^ pa X0 ^ pb Y0 ^ u R_L ^ w R_R
+    G1 = hB0 ^ hB1 ^ a_R ^ pa Y0 ^ pb (X0 ^ Y0) ^ w R_L ^ v R_R
+    G2 = hAB0 ^ hAB1 ^ pa (X0 ^ Y0) ^ pb X0 ^ v R_L ^ u R_R
+    z = (rho1 ^ cA0 ^ cAB0, rho2 ^ cB0 ^ cAB0, pa ^ cA0 ^ cA1, pb ^ cB0 ^ cB1,
+         pa ^ pb ^ cAB0 ^ cAB1)
+The six hashes run on label pairs; everything after works on (g, n) planes of one half each,
+several planes per numpy call where the formulas line up ([G0, G1, G2] at once). XOR and NOT
+steps are half-gates' (garbler.py): free-XOR does not depend on the AND gate.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from veil.circuits.gates import Op
+
+from veil.backends.yao.gc import garbler as half_gates
+from veil.backends.yao.gc.labels import WORD, colour_masks, random_bytes
+from veil.backends.yao.gc.plan import PlanStep
+from veil.backends.yao.gc.scratch import Bound, Role, Scratch
+from veil.backends.yao.gc.tweaks import gate_offsets
+
+_xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
+
+ROLE = Role("three-halves garbler", hashed=6, tweaks=3,
+            temps=(("m", 4), ("k", 4), ("d", 2), ("uw", 4), ("p", 3), ("e", 5)))
+
+
+def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
+    W, R, ctr = s.wires(n), s.r[:n], s.ctr[:n]
+    RL, RR = s.r_halves[0, :n], s.r_halves[1, :n]
+    g, gates = st.width, st.gates
+    x = s.view("x", 6 * g, n, 2)        # [a, b, a^b] then the same xor R
+    lo, hi, ab = x[:3 * g], x[3 * g:], x[:2 * g]
+    a, b, a_b = x[:g], x[g:2 * g], x[2 * g:3 * g]
+    aL, aR, bL, bR = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    t = s.view("t", 3 * g, n, 2)        # [t_A, t_B, t_AB] (word 1 preset)
+    t0, off = t[..., 0], gate_offsets(np.arange(gates.start, gates.stop), 3)[:, None]
+    hash_run, h = s.hash.bind(x, t)
+    hw = h[..., 0].reshape(2, 3, g, n)  # [colour][A, B, AB]: half-hashes
+    hc = h[..., 1].reshape(2, 3, g, n)  # bit 0: control hash bits
+    m = s.view("m", 2 * g, n, 2)        # [pa; pb] as label masks
+    pab2 = m[..., 0].reshape(2, g, n)
+    pa, pb = pab2[0], pab2[1]
+    k = s.view("k", 4, g, n)            # X0, Y0, X0^Y0, X0
+    d = s.view("d", 2, g, n)            # rho1, rho2 as masks
+    uw = s.view("uw", 4, g, n)          # u, w, v, u
+    p = s.view("p", 3, g, n)
+    e = s.view("e", 5, g, n)            # the control bits, before they are cut to uint8
+    out = W[st.out]
+    oL, oR = out[..., 0], out[..., 1]
+    take, ab_idx = W.take, st.ab
+
+    def run(blk) -> None:
+        tab, ctl, rho = blk
+        take(ab_idx, axis=0, out=ab, mode="clip")
+        colour_masks(ab, m)
+        _and(m, R, out=hi[:2 * g])
+        _xor(ab, hi[:2 * g], out=ab)                    # colour-0 labels a, b
+        _xor(a, b, out=a_b)
+        _xor(lo, R, out=hi)
+        _add(ctr, off, out=t0)
+        hash_run()
+        _xor(aL, aR, out=k[0])
+        _xor(k[0], bL, out=k[0])
+        _xor(aL, bR, out=k[1])
+        _xor(k[0], k[1], out=k[2])
+        np.copyto(k[3], k[0])
+        r = rho[gates]                                  # 0..3: rho1 + 2 rho2
+        _and(r, 1, out=d[0])
+        np.right_shift(r, 1, out=d[1])
+        np.negative(d, out=d)
+        _xor(pa, d[1], out=uw[0])
+        _xor(pb, d[0], out=uw[2])
+        _xor(uw[0], uw[2], out=uw[1])
+        np.copyto(uw[3], uw[0])
+        _and(pa, pb, out=p[2])                          # the output's zero-label
+        for o, word, kk, rr in ((oL, 0, 0, RL), (oR, 1, 1, RR)):
+            _xor(hw[0, word], hw[0, 2], out=o)
+            _and(d[0], k[kk], out=p[0])
+            _xor(o, p[0], out=o)
+            _and(d[1], k[kk + 1], out=p[0])
+            _xor(o, p[0], out=o)
+            _and(p[2], rr, out=p[0])
+            _xor(o, p[0], out=o)
+        G = tab[gates].transpose(1, 0, 2)               # [G0, G1, G2]
+        _xor(hw[0], hw[1], out=G)
+        _xor(G[0], bL, out=G[0])
+        _xor(G[1], aR, out=G[1])
+        for mask, terms in ((pa, k[0:3]), (pb, k[1:4]), (RL, uw[0:3]), (RR, uw[1:4])):
+            _and(terms, mask, out=p)
+            _xor(G, p, out=G)
+        _xor(hc[0, 0:2], hc[0, 2], out=e[0:2])          # z0, z1
+        _xor(e[0:2], d, out=e[0:2])
+        _xor(hc[0], hc[1], out=e[2:5])                  # z2, z3, z4
+        _xor(e[2:4], pab2, out=e[2:4])
+        _xor(e[4], pa, out=e[4])
+        _xor(e[4], pb, out=e[4])
+        _and(e, 1, out=ctl[:, gates], casting="unsafe")
+    return run
+
+
+def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
+    return _bind_and(st, s, n) if st.op is Op.AND else half_gates.bind_step(st, s, n)
+
+
+def garble_block(s: Scratch, n: int, tables: np.ndarray, control: np.ndarray, i0: int,
+                 i1: int) -> None:
+    """Garble one block, instances i0..i1 (n of them): s.wires(n) holds the zero-labels of the
+    inputs and constants and s.ctr[:n] the tweak counters on entry; fills the gate wires, the
+    block's slice of tables ((and_count, 3, N, 8) uint8) and of control ((5, and_count, N)
+    uint8). The dice: two CSPRNG bits per gate and instance, drawn for the block."""
+    rho = random_bytes(s.plan.and_count * n).reshape(s.plan.and_count, n)
+    rho &= 3
+    blk = (tables.view(WORD)[..., 0][:, :, i0:i1], control[:, :, i0:i1], rho)
+    for run in s.program(n, bind_step):
+        run(blk)
