@@ -52,10 +52,12 @@ __all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "Scheme", "decode", "eva
 # (garbler, evaluator) modules of each scheme: ROLE, bind_step and the block function
 _PARTIES = {Scheme.HALF_GATES: (garbler, evaluator),
             Scheme.THREE_HALVES: (three_halves_garbler, three_halves_evaluator)}
+ROLES = {s: (g.ROLE, e.ROLE) for s, (g, e) in _PARTIES.items()}  # their scratch (bench)
 
 # Instances per block: big enough that the per-block Python overhead (~770 bound steps, ~5 ms
 # for tanh*) costs ~6%; wide AND steps are cut to keep their buffers in L2
-# (gc_plan.AND_BUDGET). Tuned with bench_garble.py --sweep.
+# (plan.AND_BUDGET). Tuned with bench_garble.py --sweep. Three-halves uses blocks twice as large
+# (its Role's scale).
 BLOCK = 4096
 
 
@@ -67,9 +69,9 @@ def _check_labels(arr: np.ndarray, width: int, n: int, what: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _blocks(n: int):
-    for i0 in range(0, n, BLOCK):
-        yield i0, min(n, i0 + BLOCK)
+def _blocks(n: int, block: int):
+    for i0 in range(0, n, block):
+        yield i0, min(n, i0 + block)
 
 
 def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np.ndarray,
@@ -118,8 +120,9 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
     control = np.empty((lay.control_bits, plan.and_count, n), np.uint8)
     decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()}
     ctr = instance_counters(first_instance, n, plan.and_count, lay.per_gate)
-    s = scratch_for(plan, min(n, BLOCK), party.ROLE, tweak_base, R)
-    for i0, i1 in _blocks(n):
+    block = BLOCK * party.ROLE.scale
+    s = scratch_for(plan, min(n, block), party.ROLE, tweak_base, R)
+    for i0, i1 in _blocks(n, block):
         W = s.wires(i1 - i0)
         _load(plan, W, zero, const_zero, i0, i1)
         s.ctr[:i1 - i0] = ctr[i0:i1]
@@ -195,8 +198,9 @@ def evaluate(lin: Linearised, gc: GarbledCircuit, labels: Mapping[str, np.ndarra
     lay, party = LAYOUTS[gc.scheme], _PARTIES[gc.scheme][1]
     tables, control = np.ascontiguousarray(gc.tables), np.ascontiguousarray(gc.control)
     ctr = instance_counters(gc.first_instance, n, plan.and_count, lay.per_gate)
-    s = scratch_for(plan, min(n, BLOCK), party.ROLE, gc.tweak_base)
-    for i0, i1 in _blocks(n):
+    block = BLOCK * party.ROLE.scale
+    s = scratch_for(plan, min(n, block), party.ROLE, gc.tweak_base)
+    for i0, i1 in _blocks(n, block):
         W = s.wires(i1 - i0)
         _load(plan, W, active, gc.constants, i0, i1)
         s.ctr[:i1 - i0] = ctr[i0:i1]

@@ -56,18 +56,19 @@ class Plan:
     max_linear: int                       # widest XOR / NOT step
     _split: dict[int, tuple[PlanStep, ...]] = field(default_factory=dict, repr=False)
 
-    def steps_for(self, n: int) -> tuple[PlanStep, ...]:
+    def steps_for(self, n: int, budget: int | None = None) -> tuple[PlanStep, ...]:
         """The steps for blocks of n instances, wide AND steps cut into independent parts of
-        at most max(n, AND_BUDGET) gate-instances: the ~0.5 KB of buffers per gate-instance
-        then stays in L2 (~40 ns per AND garbled instead of ~60 for 19 gates x 4096)."""
-        part = max(1, AND_BUDGET // n)
+        at most max(n, budget) gate-instances (AND_BUDGET unless given): the ~0.5 KB of
+        buffers per gate-instance then stays in cache (half-gates: ~40 ns per AND garbled
+        instead of ~60 for 19 gates x 4096)."""
+        part = max(1, (AND_BUDGET if budget is None else budget) // n)
         if part not in self._split:
             self._split[part] = tuple(p for st in self.steps for p in _split_and(st, part))
         return self._split[part]
 
-    def and_capacity(self, block: int) -> int:
-        """Gate-instances of the largest AND step of steps_for(n), over all n <= block."""
-        return min(self.max_and * block, max(block, AND_BUDGET))
+    def and_capacity(self, block: int, budget: int | None = None) -> int:
+        """Gate-instances of the largest AND step of steps_for(n, budget), over all n <= block."""
+        return min(self.max_and * block, max(block, AND_BUDGET if budget is None else budget))
 
 
 AND_BUDGET = 4096  # best of 2048..16384 on a 2 MB-L2 Xeon (bench_garble.py --sweep)

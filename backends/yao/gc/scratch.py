@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from veil.backends.yao.gc import plan as plans
 from veil.backends.yao.gc.hash import TweakHash
 from veil.backends.yao.gc.plan import Plan, PlanStep, Selector
 from veil.backends.yao.gc.tweaks import fill_base
@@ -24,11 +25,19 @@ from veil.backends.yao.gc.labels import WORD
 class Role:
     """One party of one scheme, as far as its memory goes, per AND gate-instance: labels it
     hashes (half-gates: garbler 4, evaluator 2; three-halves: 6 and 3), tweak blocks, and its
-    named temporaries in uint64 words. The name keys the per-thread cache."""
+    named temporaries in uint64 words. The name keys the per-thread cache. scale: this party
+    works on blocks of scale x garble.BLOCK instances and AND steps cut at scale x
+    plan.AND_BUDGET gate-instances (three-halves makes ~2x the numpy calls of half-gates per
+    AND, so it wants 2x larger calls: bench_garble.py --sweep)."""
     name: str
     hashed: int
     tweaks: int
     temps: tuple[tuple[str, int], ...]
+    scale: int = 1
+
+    @property
+    def budget(self) -> int:
+        return self.scale * plans.AND_BUDGET
 
 
 class Scratch:
@@ -37,9 +46,9 @@ class Scratch:
     block on a VM."""
 
     def __init__(self, plan: Plan, block: int, role: Role) -> None:
-        cap = plan.and_capacity(block)
+        cap = plan.and_capacity(block, role.budget)
         gl = max(plan.max_and, plan.max_linear)
-        self.plan, self.block, self.cap = plan, block, cap
+        self.plan, self.block, self.cap, self.budget = plan, block, cap, role.budget
         self._w = np.empty(plan.n_slots * block * 2, WORD)
         self._bufs = {
             "x": np.empty(role.hashed * cap * 2, WORD),  # labels to hash
@@ -63,7 +72,7 @@ class Scratch:
     def program(self, n: int, bind: Callable[[PlanStep, Scratch, int], Bound]) -> list[Bound]:
         """The plan's steps for blocks of n instances, bound by `bind` (cached for the few
         most recent n: the full block size and the odd last blocks)."""
-        steps = self.plan.steps_for(n)
+        steps = self.plan.steps_for(n, self.budget)
         cached = self._programs.pop(n, None)
         if cached is None or cached[0] is not steps:
             cached = (steps, [bind(st, self, n) for st in steps])
@@ -87,6 +96,10 @@ class Scratch:
     def view(self, name: str, *shape: int) -> np.ndarray:
         buf = self._bufs[name]
         return buf[: math.prod(shape)].reshape(shape)
+
+    def bytes(self, name: str, *shape: int) -> np.ndarray:
+        """A uint8 view of a temporary (bits kept a byte each: 1/8 of the memory traffic)."""
+        return self._bufs[name].view(np.uint8)[: math.prod(shape)].reshape(shape)
 
 
 Bound = Callable[[object], None]  # run(tab): one step over one block (tab: the scheme's tables)
@@ -121,7 +134,8 @@ def scratch_for(plan: Plan, block: int, role: Role, tweak_base: int,
     so concurrent calls never share buffers."""
     cache = _local.__dict__.setdefault("by_role", {})
     s = cache.get(role.name)
-    if s is None or s.plan is not plan or s.block < block or s.cap < plan.and_capacity(block):
+    if (s is None or s.plan is not plan or s.block < block or s.budget != role.budget
+            or s.cap < plan.and_capacity(block, role.budget)):
         s = cache[role.name] = None  # release the old buffers before allocating
         s = cache[role.name] = Scratch(plan, block, role)
     return s.reset(tweak_base, R)

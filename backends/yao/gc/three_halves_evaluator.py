@@ -24,7 +24,7 @@ from veil.backends.yao.gc.tweaks import gate_offsets
 _xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
 
 ROLE = Role("three-halves evaluator", hashed=3, tweaks=3,
-            temps=(("m", 3), ("k", 3), ("r", 2), ("p", 2), ("o", 2)))
+            temps=(("m", 5), ("k", 3), ("p", 2), ("o", 2), ("mb", 1), ("tb", 1)), scale=2)
 
 
 def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
@@ -35,13 +35,17 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     aL, aR, bL, bR = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
     t = s.view("t", 3 * g, n, 2)
     t0, off = t[..., 0], gate_offsets(np.arange(gates.start, gates.stop), 3)[:, None]
-    hash_run, h = s.hash.bind(x, t)
-    hw = h[..., 0].reshape(3, g, n)     # hA, hB, hAB
-    hc = h[..., 1].reshape(3, g, n)     # bit 0: cA, cB, cAB
-    colours = ab[..., 0].reshape(2, g, n)
-    m = s.view("m", 3, g, n)            # i, j, i^j as masks
+    hash_run, (hw, hb) = s.hash.bind(x, t, halves=True)
+    hw = hw.reshape(3, g, n)            # hA, hB, hAB
+    hb = hb.reshape(3, g, n)            # bit 0: cA, cB, cAB
+    halves = [ab[..., w].reshape(2, g, n) for w in (0, 1)]      # [A_w; B_w]
+    colour_bytes = ab.view(np.uint8)[..., 0].reshape(2, g, n)
+    mb = s.bytes("mb", 5, g, n)         # i, j, i^j, r1, r2 as bits
+    cb, rb = mb[0:2], mb[3:5]
+    m = s.view("m", 5, g, n)            # the same as masks
+    r = m[3:5]
     k = s.view("k", 3, g, n)            # X, Y, X^Y
-    r = s.view("r", 2, g, n)            # r1, r2 as masks
+    tb = s.bytes("tb", 2, g, n)
     p = s.view("p", 2, g, n)
     o = s.view("o", 2, g, n)            # C_L, C_R
     out = W[st.out].transpose(2, 0, 1)
@@ -53,22 +57,20 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
         _xor(a, b, out=a_b)
         _add(ctr, off, out=t0)
         hash_run()
-        _and(colours, 1, out=m[0:2])
-        np.negative(m[0:2], out=m[0:2])
-        _xor(m[0], m[1], out=m[2])
-        _xor(aL, aR, out=k[0])
+        _and(colour_bytes, 1, out=cb)
+        _xor(cb[0], cb[1], out=mb[2])
+        _xor(aL, halves[1], out=k[0:2])                # A_L ^ A_R, A_L ^ B_R
         _xor(k[0], bL, out=k[0])
-        _xor(aL, bR, out=k[1])
         _xor(k[0], k[1], out=k[2])
-        z = ctl[:, gates]
-        _xor(hc[0:2], hc[2], out=r)                     # the control bits r1, r2
-        _xor(r, z[0:2], out=r)
-        _and(m[0:2], z[2:4], out=p)
-        _xor(r, p, out=r)
-        _and(m[2], z[4], out=p[0])
-        _xor(r, p[0], out=r)
-        _and(r, 1, out=r)
-        np.negative(r, out=r)
+        z = ctl[:, gates]                               # the control bits r1, r2, as bytes
+        _xor(hb[0:2], hb[2], out=rb)
+        _and(rb, 1, out=rb)
+        _xor(rb, z[0:2], out=rb)
+        _and(cb, z[2:4], out=tb)
+        _xor(rb, tb, out=rb)
+        _and(mb[2], z[4], out=tb[0])
+        _xor(rb, tb[0], out=rb)
+        np.subtract(0, mb, out=m.view(np.int64), dtype=np.int64)
         G = tab[gates].transpose(1, 0, 2)               # [G0, G1, G2]
         _xor(hw[0:2], hw[2], out=o)
         _xor(G[0], bL, out=p[0])

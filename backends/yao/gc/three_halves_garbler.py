@@ -23,7 +23,7 @@ import numpy as np
 from veil.circuits.gates import Op
 
 from veil.backends.yao.gc import garbler as half_gates
-from veil.backends.yao.gc.labels import WORD, colour_masks, random_bytes
+from veil.backends.yao.gc.labels import WORD, random_bytes
 from veil.backends.yao.gc.plan import PlanStep
 from veil.backends.yao.gc.scratch import Bound, Role, Scratch
 from veil.backends.yao.gc.tweaks import gate_offsets
@@ -31,7 +31,9 @@ from veil.backends.yao.gc.tweaks import gate_offsets
 _xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
 
 ROLE = Role("three-halves garbler", hashed=6, tweaks=3,
-            temps=(("m", 4), ("k", 4), ("d", 2), ("uw", 4), ("p", 3), ("e", 5)))
+            temps=(("pm", 2), ("k", 4), ("d", 2), ("uw", 4), ("p", 3), ("o", 2), ("cb", 1),
+                   ("rb", 1)),
+            scale=2)
 
 
 def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
@@ -42,55 +44,60 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     lo, hi, ab = x[:3 * g], x[3 * g:], x[:2 * g]
     a, b, a_b = x[:g], x[g:2 * g], x[2 * g:3 * g]
     aL, aR, bL, bR = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    halves = [ab[..., w].reshape(2, g, n) for w in (0, 1)]      # [A_w; B_w]
+    colour_bytes = ab.view(np.uint8)[..., 0].reshape(2, g, n)
     t = s.view("t", 3 * g, n, 2)        # [t_A, t_B, t_AB] (word 1 preset)
     t0, off = t[..., 0], gate_offsets(np.arange(gates.start, gates.stop), 3)[:, None]
-    hash_run, h = s.hash.bind(x, t)
-    hw = h[..., 0].reshape(2, 3, g, n)  # [colour][A, B, AB]: half-hashes
-    hc = h[..., 1].reshape(2, 3, g, n)  # bit 0: control hash bits
-    m = s.view("m", 2 * g, n, 2)        # [pa; pb] as label masks
-    pab2 = m[..., 0].reshape(2, g, n)
-    pa, pb = pab2[0], pab2[1]
+    hash_run, (hw, hb) = s.hash.bind(x, t, halves=True)
+    hw = hw.reshape(2, 3, g, n)         # [colour][A, B, AB]: half-hashes
+    hb = hb.reshape(2, 3, g, n)         # bit 0: control hash bits
+    pm = s.view("pm", 2, g, n)          # pa, pb as masks
+    pa, pb = pm[0], pm[1]
+    cb = s.bytes("cb", 2, g, n)         # pa, pb as bits
+    rb = s.bytes("rb", 2, g, n)         # rho1, rho2 as bits
     k = s.view("k", 4, g, n)            # X0, Y0, X0^Y0, X0
     d = s.view("d", 2, g, n)            # rho1, rho2 as masks
+    di = d.view(np.int64)
     uw = s.view("uw", 4, g, n)          # u, w, v, u
     p = s.view("p", 3, g, n)
-    e = s.view("e", 5, g, n)            # the control bits, before they are cut to uint8
-    out = W[st.out]
-    oL, oR = out[..., 0], out[..., 1]
+    o = s.view("o", 2, g, n)            # C0_L, C0_R
+    r2 = s.r_halves[:, None, :n]        # [R_L; R_R]
+    out = W[st.out].transpose(2, 0, 1)
     take, ab_idx = W.take, st.ab
 
     def run(blk) -> None:
         tab, ctl, rho = blk
         take(ab_idx, axis=0, out=ab, mode="clip")
-        colour_masks(ab, m)
-        _and(m, R, out=hi[:2 * g])
-        _xor(ab, hi[:2 * g], out=ab)                    # colour-0 labels a, b
+        _and(colour_bytes, 1, out=cb)
+        _and(halves[0], 1, out=pm)
+        np.negative(pm, out=pm)
+        for half, rw in zip(halves, (RL, RR)):          # colour-0 labels a, b
+            _and(pm, rw, out=p[0:2])
+            _xor(half, p[0:2], out=half)
         _xor(a, b, out=a_b)
         _xor(lo, R, out=hi)
         _add(ctr, off, out=t0)
         hash_run()
-        _xor(aL, aR, out=k[0])
+        _xor(aL, halves[1], out=k[0:2])                # a_L ^ a_R, a_L ^ b_R
         _xor(k[0], bL, out=k[0])
-        _xor(aL, bR, out=k[1])
         _xor(k[0], k[1], out=k[2])
         np.copyto(k[3], k[0])
         r = rho[gates]                                  # 0..3: rho1 + 2 rho2
-        _and(r, 1, out=d[0])
-        np.right_shift(r, 1, out=d[1])
-        np.negative(d, out=d)
+        _and(r, 1, out=rb[0])
+        np.right_shift(r, 1, out=rb[1])
+        np.subtract(0, rb, out=di, dtype=np.int64)
         _xor(pa, d[1], out=uw[0])
         _xor(pb, d[0], out=uw[2])
         _xor(uw[0], uw[2], out=uw[1])
         np.copyto(uw[3], uw[0])
-        _and(pa, pb, out=p[2])                          # the output's zero-label
-        for o, word, kk, rr in ((oL, 0, 0, RL), (oR, 1, 1, RR)):
-            _xor(hw[0, word], hw[0, 2], out=o)
-            _and(d[0], k[kk], out=p[0])
-            _xor(o, p[0], out=o)
-            _and(d[1], k[kk + 1], out=p[0])
-            _xor(o, p[0], out=o)
-            _and(p[2], rr, out=p[0])
-            _xor(o, p[0], out=o)
+        _xor(hw[0, 0:2], hw[0, 2], out=o)              # the output's zero-label
+        _and(k[0:2], d[0], out=p[0:2])
+        _xor(o, p[0:2], out=o)
+        _and(k[1:3], d[1], out=p[0:2])
+        _xor(o, p[0:2], out=o)
+        _and(pa, pb, out=p[2])
+        _and(r2, p[2], out=p[0:2])
+        _xor(o, p[0:2], out=out)
         G = tab[gates].transpose(1, 0, 2)               # [G0, G1, G2]
         _xor(hw[0], hw[1], out=G)
         _xor(G[0], bL, out=G[0])
@@ -98,13 +105,14 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
         for mask, terms in ((pa, k[0:3]), (pb, k[1:4]), (RL, uw[0:3]), (RR, uw[1:4])):
             _and(terms, mask, out=p)
             _xor(G, p, out=G)
-        _xor(hc[0, 0:2], hc[0, 2], out=e[0:2])          # z0, z1
-        _xor(e[0:2], d, out=e[0:2])
-        _xor(hc[0], hc[1], out=e[2:5])                  # z2, z3, z4
-        _xor(e[2:4], pab2, out=e[2:4])
-        _xor(e[4], pa, out=e[4])
-        _xor(e[4], pb, out=e[4])
-        _and(e, 1, out=ctl[:, gates], casting="unsafe")
+        z = ctl[:, gates]                               # z0..z4, as bytes
+        _xor(hb[0, 0:2], hb[0, 2], out=z[0:2])
+        _xor(z[0:2], rb, out=z[0:2])
+        _xor(hb[0], hb[1], out=z[2:5])
+        _xor(z[2:4], cb, out=z[2:4])
+        _xor(z[4], cb[0], out=z[4])
+        _xor(z[4], cb[1], out=z[4])
+        _and(z, 1, out=z)
     return run
 
 

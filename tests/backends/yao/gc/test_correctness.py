@@ -81,7 +81,7 @@ def test_circuit_without_and_gates(scheme):
 @pytest.mark.parametrize("budget", [4096, 40])
 def test_many_blocks_with_a_partial_last_block(monkeypatch, budget, scheme):
     """Blocks of 16 instances (the last one partial) and, with budget 40, AND steps cut into
-    parts of 2 gates (8 gates in the partial block)."""
+    parts of 2 gates (8 gates in the partial block); three-halves doubles both (its scale)."""
     monkeypatch.setattr(G, "BLOCK", 16)
     monkeypatch.setattr(gc_plan, "AND_BUDGET", budget)
     lin, _, _ = tiny_activation()

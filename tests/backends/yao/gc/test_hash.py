@@ -34,6 +34,19 @@ def test_batched_hash_matches_the_reference():
             assert h[r, k].tobytes() == hash_reference(x[r, k].tobytes(), i)
 
 
+def test_halves_are_word_0_and_the_control_byte_of_the_hash():
+    """bind(..., halves=True): three-halves' half-hash (word 0) and control bit (bit 0 of
+    word 1, in byte 8), contiguous, equal to the full hash's."""
+    x = np.frombuffer(os.urandom(4 * 3 * 16), np.uint8).view("<u8").reshape(4, 3, 2).copy()
+    t = np.frombuffer(os.urandom(2 * 3 * 16), np.uint8).view("<u8").reshape(2, 3, 2).copy()
+    full = TweakHash(64).hash(x, t).copy()
+    run, (hw, hb) = TweakHash(64).bind(x, t, halves=True)
+    run()
+    assert hw.flags.c_contiguous and hb.flags.c_contiguous and hw.shape == hb.shape == (4, 3)
+    assert np.array_equal(hw, full[..., 0])
+    assert np.array_equal(hb & 1, (full[..., 1] & 1).astype(np.uint8))
+
+
 def test_tweak_words_follow_the_layout():
     ctr = instance_counters(first_instance=1000, n=3, and_count=7)
     off = gate_offsets(np.array([4, 5]))

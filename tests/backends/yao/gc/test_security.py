@@ -120,8 +120,8 @@ def _record_tweaks(monkeypatch) -> dict[str, list[np.ndarray]]:
     seen = {"garbler": [], "evaluator": []}
     original = TweakHash.bind
 
-    def bind(self, x, t):
-        run, h = original(self, x, t)
+    def bind(self, x, t, **kw):
+        run, h = original(self, x, t, **kw)
         role = "garbler" if len(x) == 2 * len(t) else "evaluator"
 
         def recorded():
