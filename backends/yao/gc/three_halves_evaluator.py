@@ -32,7 +32,7 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     g, gates = st.width, st.gates
     x = s.view("x", 3 * g, n, 2)        # [A, B, A^B]
     ab, a, b, a_b = x[:2 * g], x[:g], x[g:2 * g], x[2 * g:]
-    aL, aR, bL, bR = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    aL, aR, bL = a[..., 0], a[..., 1], b[..., 0]
     t = s.view("t", 3 * g, n, 2)
     t0, off = t[..., 0], gate_offsets(np.arange(gates.start, gates.stop), 3)[:, None]
     hash_run, (hw, hb) = s.hash.bind(x, t, halves=True)

@@ -43,7 +43,7 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     x = s.view("x", 6 * g, n, 2)        # [a, b, a^b] then the same xor R
     lo, hi, ab = x[:3 * g], x[3 * g:], x[:2 * g]
     a, b, a_b = x[:g], x[g:2 * g], x[2 * g:3 * g]
-    aL, aR, bL, bR = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    aL, aR, bL = a[..., 0], a[..., 1], b[..., 0]
     halves = [ab[..., w].reshape(2, g, n) for w in (0, 1)]      # [A_w; B_w]
     colour_bytes = ab.view(np.uint8)[..., 0].reshape(2, g, n)
     t = s.view("t", 3 * g, n, 2)        # [t_A, t_B, t_AB] (word 1 preset)
