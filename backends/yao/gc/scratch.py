@@ -59,7 +59,9 @@ class Scratch:
         }
         self.hash = TweakHash(role.hashed * cap)
         self.r = np.empty((block, 2), WORD)    # R tiled (garbler)
-        self.r_halves = np.empty((2, block), WORD)  # R_L, R_R tiled (three-halves garbler)
+        # three-halves garbler's constants, broadcast over (g, n) planes: [R_L, R_R], then the
+        # R terms of [G0, G1, G2] per unit of u and of v: [R_L^R_R, R_L, R_R], [R_R, R_L^R_R, R_L]
+        self.r_terms = np.empty((8, 1, 1), WORD)
         self.ctr = np.empty(block, WORD)       # the block's tweak counters
         self._programs: dict[int, tuple[tuple, list[Bound]]] = {}
 
@@ -67,7 +69,7 @@ class Scratch:
     def nbytes(self) -> int:
         """Memory held (the fixed part of a call's footprint)."""
         return (self._w.nbytes + sum(b.nbytes for b in self._bufs.values()) + self.r.nbytes
-                + self.r_halves.nbytes + self.ctr.nbytes + self.hash.nbytes)
+                + self.r_terms.nbytes + self.ctr.nbytes + self.hash.nbytes)
 
     def program(self, n: int, bind: Callable[[PlanStep, Scratch, int], Bound]) -> list[Bound]:
         """The plan's steps for blocks of n instances, bound by `bind` (cached for the few
@@ -86,7 +88,8 @@ class Scratch:
         it broadcast over whole rows rather than 2-word inner loops."""
         fill_base(self._bufs["t"], tweak_base)
         self.r[:] = 0 if R is None else R
-        self.r_halves[:] = self.r.T
+        rl, rr = (int(v) for v in self.r[0])
+        self.r_terms[:, 0, 0] = (rl, rr, rl ^ rr, rl, rr, rr, rl ^ rr, rl)
         return self
 
     def wires(self, n: int) -> np.ndarray:
