@@ -8,7 +8,8 @@ Prints, per scheme, AND gates per second for garbling and evaluating a batch of 
 (wall clock and process CPU time, best of --repeat), the AES lower bound (half-gates: 8 blocks
 per AND garbled, 4 evaluated; three-halves: 12 and 6) and how far above it we are, bytes per
 AND on the wire; then three-halves against half-gates (throughput and bytes), the fixed-key
-AES rate of the `cryptography` ECB encryptor and memory per instance. --sweep tries block
+AES rate of the `cryptography` ECB encryptor, the tables frame's bytes per activation of each
+of the model's activation layers, and memory per instance. --sweep tries block
 sizes and AND budgets; --profile prints cProfile's top functions. One core; other jobs on the
 machine add noise (the load average is printed): compare CPU-time figures, best of several
 runs (the schemes are timed alternately, repeat by repeat, so load hits both alike).
@@ -46,6 +47,18 @@ def aes_rate(blocks: int = 1 << 16, seconds: float = 0.5) -> float:
         aes.update_into(src, dst)
         best = min(best, time.perf_counter() - t)
     return blocks / best
+
+
+def frame_bytes(program, schemes, n: int = 1000) -> None:
+    """Bytes of the GARBLED_TABLES frame's payload per activation, for every activation stage
+    of the model (what the evaluator receives per activation besides labels and OT)."""
+    k = 1
+    while (stage := program.activation(k)) is not None:
+        lin = stage.masked_linear
+        sizes = ", ".join(f"{s} {len(gc_to_bytes(G.garble(lin, n, 0, scheme=s)[0])) / n:,.1f} B"
+                          for s in schemes)
+        print(f"tables frame per activation, layer {k} ({lin.and_count} AND): {sizes}")
+        k += 1
 
 
 def timed_alternately(fns: dict, repeat: int) -> dict:
@@ -165,6 +178,7 @@ def main() -> None:
               f" KB (tables + input and output labels); fixed scratch "
               f"{fixed['garbler'] / 2**20:.0f} MB (garbler), {fixed['evaluator'] / 2**20:.0f} MB "
               f"(evaluator) per thread")
+    frame_bytes(program, schemes)  # after the memory figures: it garbles other plans
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.sweep:
         sweep(lin, min(n, 16384), max(2, args.repeat // 2), schemes)
