@@ -11,10 +11,13 @@ import numpy as np
 from veil.circuits.gates import Op
 
 from veil.backends.yao.gc.plan import PlanStep
-from veil.backends.yao.gc.scratch import Bound, Scratch, bind_gather, bind_xor
-from veil.backends.yao.gc.labels import colour_masks
+from veil.backends.yao.gc.scratch import Bound, Role, Scratch, bind_gather, bind_xor
+from veil.backends.yao.gc.tweaks import gate_offsets
+from veil.backends.yao.gc.labels import colour_masks, words
 
 _xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
+
+ROLE = Role("half-gates evaluator", hashed=2, tweaks=2, temps=(("m", 4), ("u", 2), ("v", 2)))
 
 
 def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
@@ -23,7 +26,7 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     x = s.view("x", 2 * g, n, 2)                          # [A, B]
     a = x[:g]
     t = s.view("t", 2 * g, n, 2)
-    t0, off = t[..., 0], st.offsets[:, None]
+    t0, off = t[..., 0], gate_offsets(np.arange(st.gates.start, st.gates.stop))[:, None]
     hash_run, h = s.hash.bind(x, t)                       # [H(A, j), H(B, j')]
     ha, hb = h[:g], h[g:]
     m = s.view("m", 2 * g, n, 2)
@@ -55,8 +58,11 @@ def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
     return lambda tab: np.copyto(out, a())
 
 
-def evaluate_block(s: Scratch, n: int, tab: np.ndarray) -> None:
-    """Evaluate one block: s.wires(n) holds the active labels of the inputs and constants
-    and s.ctr[:n] the tweak counters on entry; fills the gate wires."""
+def evaluate_block(s: Scratch, n: int, tables: np.ndarray, control: np.ndarray, i0: int,
+                   i1: int) -> None:
+    """Evaluate one block, instances i0..i1 (n of them): s.wires(n) holds the active labels of
+    the inputs and constants and s.ctr[:n] the tweak counters on entry; fills the gate
+    wires."""
+    tab = words(tables)[:, :, i0:i1]
     for run in s.program(n, bind_step):
         run(tab)

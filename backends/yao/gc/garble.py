@@ -1,30 +1,32 @@
 """Batched garbled circuits: garble / evaluate / decode many instances of one Linearised circuit.
 
-Scheme (PROTOCOL.md, "The garbled activation"): free-XOR with an offset R per garbling
-(fresh from the CSPRNG unless the caller fixes it; lsb(R) = 1), point-and-permute (colour =
-a label's lsb), half-gates AND (two 16-byte ciphertexts per AND and instance),
-H(x, i) = pi(pi(x) ^ i) ^ pi(x) with fixed-key AES (aes_hash.py), tweaks unique per (gate,
-instance, garbling) (gc_tweaks.py), free NOT (the garbler flips the zero-label), constants as
-labels of their value sent with the tables.
+Scheme (PROTOCOL.md, "The garbled activation"; docs/garbling.md): free-XOR with an offset R
+per garbling (fresh from the CSPRNG unless the caller fixes it; lsb(R) = 1), point-and-permute
+(colour = a label's lsb), AND gates by three-halves (the default: three 8-byte
+half-ciphertexts and 5 control bits per AND and instance) or half-gates (two 16-byte
+ciphertexts), as the caller chooses (schemes.py), H(x, i) = pi(pi(x) ^ i) ^ pi(x) with
+fixed-key AES (hash.py), tweaks unique per (gate, instance, garbling) (tweaks.py), free NOT
+(the garbler flips the zero-label), constants as labels of their value sent with the tables.
 
 Roles. The garbler (user) calls `garble`, keeps `GarblerSecrets`, encodes its own inputs with
 `input_labels` and hands `label_pairs` of the evaluator's buses to a chosen-message OT (or
 fixes R and takes those zero-labels from a correlated OT: see `garble`). The evaluator (cloud)
 calls `evaluate` and `decode` with the public `GarbledCircuit` only: the decoding bits travel
-with it, so only the party holding output labels (the evaluator) learns outputs. Bytes for
-the channel: gc_wire.py.
+with it, so only the party holding output labels (the evaluator) learns outputs; the scheme
+travels with it too. Bytes for the channel: wire.py.
 
 Batching. Instances are processed in blocks of BLOCK inside a call, one Python iteration per
-step (~520 for tanh*, 98 of them AND steps; wide AND steps are cut in parts, gc_plan.py), each
+step (~520 for tanh*, 98 of them AND steps; wide AND steps are cut in parts, plan.py), each
 numpy call covering all gates of the step x all instances of the block.
 
-Memory. A call holds, per instance: the tables, 32 B per AND, and 16 B per input bit (garbler:
-zero-labels; evaluator: active input labels, plus 16 B per output bit); for tanh* (346 ANDs,
-108 input and 51 output bits) 12.5 KB (garbler) and 13.3 KB (evaluator) per instance. On top,
-a fixed per-thread workspace of ~22 MB per role (label slots x BLOCK x 16 B + buffers,
-gc_scratch.py), kept between calls. 1M instances would be 12.5 GB at once: stream them as
-chunks (e.g. 50k instances, 625 MB) with the same tweak_base and first_instance = the
-chunk's offset; each chunk is its own GarbledCircuit (own R unless delta is passed).
+Memory. A call holds, per instance: the tables, 32 B per AND (three-halves: 24 B + 5 bytes
+of control bits), and 16 B per input bit (garbler: zero-labels; evaluator: active input
+labels, plus 16 B per output bit); for tanh* (346 ANDs, 108 input and 51 output bits) 12.5 KB
+(garbler) and 13.3 KB (evaluator) per instance. On top, a fixed per-thread workspace of
+~22-30 MB per role (label slots x BLOCK x 16 B + buffers, scratch.py), kept between calls.
+1M instances would be 12.5 GB at once: stream them as chunks (e.g. 50k instances, 625 MB)
+with the same tweak_base and first_instance = the chunk's offset; each chunk is its own
+GarbledCircuit (own R unless delta is passed).
 """
 from __future__ import annotations
 
@@ -34,21 +36,28 @@ import numpy as np
 
 from veil.circuits.linear import Linearised
 
+from veil.backends.yao.gc import evaluator, garbler, three_halves_evaluator, three_halves_garbler
+from veil.backends.yao.gc import schemes
 from veil.backends.yao.gc.bits import from_bits, to_bits
-from veil.backends.yao.gc.evaluator import evaluate_block
-from veil.backends.yao.gc.garbler import garble_block
 from veil.backends.yao.gc.plan import Plan, plan_for
+from veil.backends.yao.gc.schemes import LAYOUTS, Scheme, scheme_of
 from veil.backends.yao.gc.scratch import scratch_for
 from veil.backends.yao.gc.tweaks import check_range, instance_counters
 from veil.backends.yao.gc.types import GarbledCircuit, GarblerSecrets
 from veil.backends.yao.gc.labels import LABEL_BYTES, colour, random_delta, random_labels, words
 
-__all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "decode", "evaluate", "garble",
-           "input_labels", "label_pairs"]
+__all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "Scheme", "decode", "evaluate",
+           "garble", "input_labels", "label_pairs"]
+
+# (garbler, evaluator) modules of each scheme: ROLE, bind_step and the block function
+_PARTIES = {Scheme.HALF_GATES: (garbler, evaluator),
+            Scheme.THREE_HALVES: (three_halves_garbler, three_halves_evaluator)}
+ROLES = {s: (g.ROLE, e.ROLE) for s, (g, e) in _PARTIES.items()}  # their scratch (bench)
 
 # Instances per block: big enough that the per-block Python overhead (~770 bound steps, ~5 ms
 # for tanh*) costs ~6%; wide AND steps are cut to keep their buffers in L2
-# (gc_plan.AND_BUDGET). Tuned with bench_garble.py --sweep.
+# (plan.AND_BUDGET). Tuned with bench_garble.py --sweep. Three-halves uses blocks twice as large
+# (its Role's scale).
 BLOCK = 4096
 
 
@@ -60,9 +69,9 @@ def _check_labels(arr: np.ndarray, width: int, n: int, what: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _blocks(n: int):
-    for i0 in range(0, n, BLOCK):
-        yield i0, min(n, i0 + BLOCK)
+def _blocks(n: int, block: int):
+    for i0 in range(0, n, block):
+        yield i0, min(n, i0 + block)
 
 
 def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np.ndarray,
@@ -74,9 +83,10 @@ def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np
 
 
 def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance: int = 0,
-           delta: np.ndarray | None = None, zero_labels: Mapping[str, np.ndarray] | None = None
-           ) -> tuple[GarbledCircuit, GarblerSecrets]:
-    """Garble n_instances independent copies of lin under one offset R (fresh by default).
+           delta: np.ndarray | None = None, zero_labels: Mapping[str, np.ndarray] | None = None,
+           scheme: str | Scheme | None = None) -> tuple[GarbledCircuit, GarblerSecrets]:
+    """Garble n_instances independent copies of lin under one offset R (fresh by default),
+    AND gates by `scheme` (schemes.DEFAULT_SCHEME, three-halves, unless named).
 
     tweak_base (64-bit) must differ between garblings of a session; chunks of one garbling
     share it and pass first_instance = the global number of their first instance.
@@ -85,9 +95,11 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
     pairs' zero sides as zero_labels (bus -> (width, n, 16) uint8, uniformly random); every
     other bus's zero-labels are drawn here. Chunks of one garbling may share delta.
     """
+    scheme = scheme_of(schemes.DEFAULT_SCHEME if scheme is None else scheme)
+    lay, party = LAYOUTS[scheme], _PARTIES[scheme][0]
     plan = plan_for(lin)
     n = n_instances
-    check_range(tweak_base, first_instance, n, plan.and_count)
+    check_range(tweak_base, first_instance, n, plan.and_count, lay.per_gate)
     preset = dict(zero_labels or {})
     if set(preset) - set(plan.inputs):
         raise KeyError(f"zero_labels for unknown buses {sorted(set(preset) - set(plan.inputs))}")
@@ -104,22 +116,25 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
             if name in preset else random_labels(len(idx), n)
             for name, idx in plan.inputs.items()}
     const_zero = random_labels(len(plan.consts), n)
-    tables = np.empty((plan.and_count, 2, n, LABEL_BYTES), np.uint8)
+    tables = np.empty((plan.and_count, lay.rows, n, lay.row_bytes), np.uint8)
+    control = np.empty((lay.control_bits, plan.and_count, n), np.uint8)
     decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()}
-    ctr = instance_counters(first_instance, n, plan.and_count)
-    s = scratch_for(plan, min(n, BLOCK), 4, tweak_base, R)
-    for i0, i1 in _blocks(n):
+    ctr = instance_counters(first_instance, n, plan.and_count, lay.per_gate)
+    block = BLOCK * party.ROLE.scale
+    s = scratch_for(plan, min(n, block), party.ROLE, tweak_base, R)
+    for i0, i1 in _blocks(n, block):
         W = s.wires(i1 - i0)
         _load(plan, W, zero, const_zero, i0, i1)
         s.ctr[:i1 - i0] = ctr[i0:i1]
-        garble_block(s, i1 - i0, words(tables)[:, :, i0:i1])
+        party.garble_block(s, i1 - i0, tables, control, i0, i1)
         for name, idx in plan.outputs.items():
             decoding[name][:, i0:i1] = W[idx, :, 0] & 1
     active_consts = const_zero.copy()
     for k, (_, value) in enumerate(plan.consts):
         if value:
             words(active_consts)[k] ^= R
-    gc = GarbledCircuit(tables, active_consts, decoding, tweak_base, first_instance)
+    gc = GarbledCircuit(tables, active_consts, decoding, tweak_base, first_instance, scheme,
+                        control)
     return gc, GarblerSecrets(delta, zero, n, set(preset))
 
 
@@ -153,16 +168,19 @@ def _check_decoding(decoding: Mapping[str, np.ndarray], widths: Mapping[str, int
 def _check_gc(plan: Plan, gc: GarbledCircuit) -> int:
     if not isinstance(gc, GarbledCircuit):
         raise TypeError(f"expected a GarbledCircuit, got {type(gc).__name__}")
-    n = gc.n_instances
-    expect = {"tables": (plan.and_count, 2, n, LABEL_BYTES),
+    n, lay = gc.n_instances, LAYOUTS[gc.scheme]
+    expect = {"tables": (plan.and_count, lay.rows, n, lay.row_bytes),
+              "control": (lay.control_bits, plan.and_count, n),
               "constants": (len(plan.consts), n, LABEL_BYTES)}
     for name, shape in expect.items():
         arr = getattr(gc, name)
         if arr.dtype != np.uint8 or arr.shape != shape:
-            raise ValueError(f"garbled circuit {name}: expected uint8 {shape}, got "
-                             f"{arr.dtype} {arr.shape}")
+            raise ValueError(f"garbled circuit {name} ({gc.scheme}): expected uint8 {shape}, "
+                             f"got {arr.dtype} {arr.shape}")
+    if gc.control.max(initial=0) > 1:
+        raise ValueError("garbled circuit control bits must be bits")
     _check_decoding(gc.decoding, {k: len(idx) for k, idx in plan.outputs.items()}, n)
-    check_range(gc.tweak_base, gc.first_instance, n, plan.and_count)
+    check_range(gc.tweak_base, gc.first_instance, n, plan.and_count, lay.per_gate)
     return n
 
 
@@ -177,14 +195,16 @@ def evaluate(lin: Linearised, gc: GarbledCircuit, labels: Mapping[str, np.ndarra
     active = {k: _check_labels(labels[k], len(idx), n, f"labels[{k!r}]")
               for k, idx in plan.inputs.items()}
     out = {k: np.empty((len(idx), n, LABEL_BYTES), np.uint8) for k, idx in plan.outputs.items()}
-    tables = np.ascontiguousarray(gc.tables)
-    ctr = instance_counters(gc.first_instance, n, plan.and_count)
-    s = scratch_for(plan, min(n, BLOCK), 2, gc.tweak_base)
-    for i0, i1 in _blocks(n):
+    lay, party = LAYOUTS[gc.scheme], _PARTIES[gc.scheme][1]
+    tables, control = np.ascontiguousarray(gc.tables), np.ascontiguousarray(gc.control)
+    ctr = instance_counters(gc.first_instance, n, plan.and_count, lay.per_gate)
+    block = BLOCK * party.ROLE.scale
+    s = scratch_for(plan, min(n, block), party.ROLE, gc.tweak_base)
+    for i0, i1 in _blocks(n, block):
         W = s.wires(i1 - i0)
         _load(plan, W, active, gc.constants, i0, i1)
         s.ctr[:i1 - i0] = ctr[i0:i1]
-        evaluate_block(s, i1 - i0, words(tables)[:, :, i0:i1])
+        party.evaluate_block(s, i1 - i0, tables, control, i0, i1)
         for k, idx in plan.outputs.items():
             words(out[k])[:, i0:i1] = W[idx]
     return out

@@ -18,10 +18,13 @@ import numpy as np
 from veil.circuits.gates import Op
 
 from veil.backends.yao.gc.plan import PlanStep
-from veil.backends.yao.gc.scratch import Bound, Scratch, bind_gather, bind_xor
-from veil.backends.yao.gc.labels import colour_masks
+from veil.backends.yao.gc.scratch import Bound, Role, Scratch, bind_gather, bind_xor
+from veil.backends.yao.gc.tweaks import gate_offsets
+from veil.backends.yao.gc.labels import colour_masks, words
 
 _xor, _and, _add = np.bitwise_xor, np.bitwise_and, np.add
+
+ROLE = Role("half-gates garbler", hashed=4, tweaks=2, temps=(("m", 4), ("u", 2), ("v", 2)))
 
 
 def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
@@ -30,7 +33,7 @@ def _bind_and(st: PlanStep, s: Scratch, n: int) -> Bound:
     x = s.view("x", 4 * g, n, 2)
     lo, hi, a0 = x[:2 * g], x[2 * g:], x[:g]              # [A0, B0], [A1, B1], A0
     t = s.view("t", 2 * g, n, 2)                          # [j, j'] (word 1 preset)
-    t0, off = t[..., 0], st.offsets[:, None]
+    t0, off = t[..., 0], gate_offsets(np.arange(st.gates.start, st.gates.stop))[:, None]
     hash_run, h = s.hash.bind(x, t)
     h = h.reshape(2, 2, g, n, 2)                          # h[bit][half]
     h0, h1, ha0, hb0 = h[0], h[1], h[0, 0], h[0, 1]
@@ -71,9 +74,11 @@ def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
     return lambda tab: _xor(a(), R, out=out)
 
 
-def garble_block(s: Scratch, n: int, tab: np.ndarray) -> None:
-    """Garble one block: s.wires(n) holds the zero-labels of the inputs and constants and
-    s.ctr[:n] the tweak counters on entry; fills the gate wires and tab ((and_count, 2, n, 2)
-    uint64, the block's slice of the tables)."""
+def garble_block(s: Scratch, n: int, tables: np.ndarray, control: np.ndarray, i0: int,
+                 i1: int) -> None:
+    """Garble one block, instances i0..i1 (n of them): s.wires(n) holds the zero-labels of the
+    inputs and constants and s.ctr[:n] the tweak counters on entry; fills the gate wires and
+    the block's slice of tables ((and_count, 2, N, 16) uint8). No control bits."""
+    tab = words(tables)[:, :, i0:i1]
     for run in s.program(n, bind_step):
         run(tab)

@@ -56,12 +56,18 @@ class TweakHash:
         self._p = np.empty(size, np.uint8)   # pi(x)
         self._pt = np.empty(size, np.uint8)  # pi(x) xor i
         self._q = np.empty(size, np.uint8)   # pi(pi(x) xor i), then the hash
+        self._hw = np.empty(capacity, np.uint64)  # halves=True: word 0 of each hash
+        self._hb = np.empty(capacity, np.uint8)   # halves=True: byte 8 of each hash
         self.capacity = capacity
-        self.nbytes = 3 * size
+        self.nbytes = 3 * size + 9 * capacity
 
-    def bind(self, x: np.ndarray, t: np.ndarray) -> tuple[Callable[[], None], np.ndarray]:
+    def bind(self, x: np.ndarray, t: np.ndarray, halves: bool = False
+             ) -> tuple[Callable[[], None], np.ndarray | tuple[np.ndarray, np.ndarray]]:
         """(run, h): each run() sets h (shaped like x, inside this object's buffers) to
-        H(x, t) for the current contents of x and t."""
+        H(x, t) for the current contents of x and t. With halves, h is (hw, hb) instead, shaped
+        like x without its last axis: word 0 of each hash (uint64) and byte 8 of it (uint8; its
+        bit 0 is bit 0 of word 1), contiguous: three-halves' half-hash and control bit, and
+        nothing of word 1 is computed beyond that byte."""
         if x.nbytes > self.capacity * _BLOCK:
             raise ValueError(f"{x.nbytes // _BLOCK} blocks exceed the capacity {self.capacity}")
         if not x.flags.c_contiguous:  # reshape(-1) would silently hash a copy
@@ -78,7 +84,20 @@ class TweakHash:
             xor(p_k, t, out=pt_k)
             update(pt_flat, self._q)
             xor(q, p, out=q)
-        return run, q
+        if not halves:
+            return run, q
+        hw = self._hw[:n // _BLOCK].reshape(x.shape[:-1])
+        hb = self._hb[:n // _BLOCK].reshape(x.shape[:-1])
+        q0, p0 = q[..., 0], p[..., 0]
+        q8, p8 = q.view(np.uint8)[..., 8], p.view(np.uint8)[..., 8]
+
+        def run_halves() -> None:
+            update(x_flat, self._p)
+            xor(p_k, t, out=pt_k)
+            update(pt_flat, self._q)
+            xor(q0, p0, out=hw)
+            xor(q8, p8, out=hb)
+        return run_halves, (hw, hb)
 
     def hash(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         """H(x, t) in one go (a view into the buffers, valid until the next call)."""

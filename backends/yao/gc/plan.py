@@ -17,7 +17,6 @@ from veil.circuits.linear import Linearised
 
 from veil.backends.yao.gc.slots import assign_slots
 from veil.backends.yao.gc.validate import validate
-from veil.backends.yao.gc.tweaks import gate_offsets
 
 Selector = slice | np.ndarray
 
@@ -39,7 +38,6 @@ class PlanStep:
     b: Selector | None = None
     ab: np.ndarray | None = None      # AND: a then b indices, gathered in one np.take
     gates: slice | None = None        # AND: the table rows gate_index covers
-    offsets: np.ndarray | None = None  # AND: gc_tweaks.gate_offsets(gate_index)
 
     @property
     def width(self) -> int:
@@ -58,18 +56,19 @@ class Plan:
     max_linear: int                       # widest XOR / NOT step
     _split: dict[int, tuple[PlanStep, ...]] = field(default_factory=dict, repr=False)
 
-    def steps_for(self, n: int) -> tuple[PlanStep, ...]:
+    def steps_for(self, n: int, budget: int | None = None) -> tuple[PlanStep, ...]:
         """The steps for blocks of n instances, wide AND steps cut into independent parts of
-        at most max(n, AND_BUDGET) gate-instances: the ~0.5 KB of buffers per gate-instance
-        then stays in L2 (~40 ns per AND garbled instead of ~60 for 19 gates x 4096)."""
-        part = max(1, AND_BUDGET // n)
+        at most max(n, budget) gate-instances (AND_BUDGET unless given): the ~0.5 KB of
+        buffers per gate-instance then stays in cache (half-gates: ~40 ns per AND garbled
+        instead of ~60 for 19 gates x 4096)."""
+        part = max(1, (AND_BUDGET if budget is None else budget) // n)
         if part not in self._split:
             self._split[part] = tuple(p for st in self.steps for p in _split_and(st, part))
         return self._split[part]
 
-    def and_capacity(self, block: int) -> int:
-        """Gate-instances of the largest AND step of steps_for(n), over all n <= block."""
-        return min(self.max_and * block, max(block, AND_BUDGET))
+    def and_capacity(self, block: int, budget: int | None = None) -> int:
+        """Gate-instances of the largest AND step of steps_for(n, budget), over all n <= block."""
+        return min(self.max_and * block, max(block, AND_BUDGET if budget is None else budget))
 
 
 AND_BUDGET = 4096  # best of 2048..16384 on a 2 MB-L2 Xeon (bench_garble.py --sweep)
@@ -86,7 +85,7 @@ def _split_and(st: PlanStep, part: int) -> list[PlanStep]:
         gates = slice(st.gates.start + i, st.gates.start + j)
         out.append(PlanStep(Op.AND, slice(st.out.start + i, st.out.start + j), _selector(a[i:j]),
                             _selector(b[i:j]), ab=np.concatenate([a[i:j], b[i:j]]),
-                            gates=gates, offsets=gate_offsets(np.arange(gates.start, gates.stop))))
+                            gates=gates))
     return out
 
 
@@ -109,8 +108,7 @@ def _build(lin: Linearised) -> Plan:
             g0 = int(st.gate_index[0])
             steps.append(PlanStep(Op.AND, o, _selector(a), _selector(b),
                                   ab=np.concatenate([a, b]).astype(np.intp),
-                                  gates=slice(g0, g0 + len(out)),
-                                  offsets=gate_offsets(st.gate_index)))
+                                  gates=slice(g0, g0 + len(out))))
     widths = {op: max([s.width for s in steps if (s.op is Op.AND) == op] or [0])
               for op in (True, False)}
     return Plan(n_slots, lin.and_count, tuple(steps),

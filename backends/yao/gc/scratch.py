@@ -10,37 +10,58 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from veil.backends.yao.gc import plan as plans
 from veil.backends.yao.gc.hash import TweakHash
 from veil.backends.yao.gc.plan import Plan, PlanStep, Selector
 from veil.backends.yao.gc.tweaks import fill_base
 from veil.backends.yao.gc.labels import WORD
 
 
-class Scratch:
-    """Buffers for blocks of up to `block` instances; `hashes_per_and` is 4 for the garbler
-    (both labels of both inputs) and 2 for the evaluator (the active labels). Reused across
-    calls (see `scratch_for`): first-touching ~20 MB of fresh pages costs as much as garbling
-    a block on a VM."""
+@dataclass(frozen=True)
+class Role:
+    """One party of one scheme, as far as its memory goes, per AND gate-instance: labels it
+    hashes (half-gates: garbler 4, evaluator 2; three-halves: 6 and 3), tweak blocks, and its
+    named temporaries in uint64 words. The name keys the per-thread cache. scale: this party
+    works on blocks of scale x garble.BLOCK instances and AND steps cut at scale x
+    plan.AND_BUDGET gate-instances (three-halves makes ~2x the numpy calls of half-gates per
+    AND, so it wants 2x larger calls: bench_garble.py --sweep)."""
+    name: str
+    hashed: int
+    tweaks: int
+    temps: tuple[tuple[str, int], ...]
+    scale: int = 1
 
-    def __init__(self, plan: Plan, block: int, hashes_per_and: int) -> None:
-        cap = plan.and_capacity(block)
+    @property
+    def budget(self) -> int:
+        return self.scale * plans.AND_BUDGET
+
+
+class Scratch:
+    """Buffers for blocks of up to `block` instances, sized for `role`. Reused across calls
+    (see `scratch_for`): first-touching ~20 MB of fresh pages costs as much as garbling a
+    block on a VM."""
+
+    def __init__(self, plan: Plan, block: int, role: Role) -> None:
+        cap = plan.and_capacity(block, role.budget)
         gl = max(plan.max_and, plan.max_linear)
-        self.plan, self.block, self.cap = plan, block, cap
+        self.plan, self.block, self.cap, self.budget = plan, block, cap, role.budget
         self._w = np.empty(plan.n_slots * block * 2, WORD)
         self._bufs = {
-            "x": np.empty(hashes_per_and * cap * 2, WORD),  # labels to hash
-            "t": np.empty(2 * cap * 2, WORD),               # tweaks
-            "m": np.empty(2 * cap * 2, WORD),               # colour-bit masks
-            "u": np.empty(cap * 2, WORD),
-            "v": np.empty(cap * 2, WORD),
-            "a": np.empty(gl * block * 2, WORD),            # gathered operands
+            "x": np.empty(role.hashed * cap * 2, WORD),  # labels to hash
+            "t": np.empty(role.tweaks * cap * 2, WORD),  # tweaks
+            "a": np.empty(gl * block * 2, WORD),         # gathered operands
             "b": np.empty(gl * block * 2, WORD),
+            **{name: np.empty(words * cap, WORD) for name, words in role.temps},
         }
-        self.hash = TweakHash(hashes_per_and * cap)
+        self.hash = TweakHash(role.hashed * cap)
         self.r = np.empty((block, 2), WORD)    # R tiled (garbler)
+        # three-halves garbler's constants, broadcast over (g, n) planes: [R_L, R_R], then the
+        # R terms of [G0, G1, G2] per unit of u and of v: [R_L^R_R, R_L, R_R], [R_R, R_L^R_R, R_L]
+        self.r_terms = np.empty((8, 1, 1), WORD)
         self.ctr = np.empty(block, WORD)       # the block's tweak counters
         self._programs: dict[int, tuple[tuple, list[Bound]]] = {}
 
@@ -48,12 +69,12 @@ class Scratch:
     def nbytes(self) -> int:
         """Memory held (the fixed part of a call's footprint)."""
         return (self._w.nbytes + sum(b.nbytes for b in self._bufs.values()) + self.r.nbytes
-                + self.ctr.nbytes + self.hash.nbytes)
+                + self.r_terms.nbytes + self.ctr.nbytes + self.hash.nbytes)
 
     def program(self, n: int, bind: Callable[[PlanStep, Scratch, int], Bound]) -> list[Bound]:
         """The plan's steps for blocks of n instances, bound by `bind` (cached for the few
         most recent n: the full block size and the odd last blocks)."""
-        steps = self.plan.steps_for(n)
+        steps = self.plan.steps_for(n, self.budget)
         cached = self._programs.pop(n, None)
         if cached is None or cached[0] is not steps:
             cached = (steps, [bind(st, self, n) for st in steps])
@@ -67,6 +88,8 @@ class Scratch:
         it broadcast over whole rows rather than 2-word inner loops."""
         fill_base(self._bufs["t"], tweak_base)
         self.r[:] = 0 if R is None else R
+        rl, rr = (int(v) for v in self.r[0])
+        self.r_terms[:, 0, 0] = (rl, rr, rl ^ rr, rl, rr, rr, rl ^ rr, rl)
         return self
 
     def wires(self, n: int) -> np.ndarray:
@@ -77,8 +100,12 @@ class Scratch:
         buf = self._bufs[name]
         return buf[: math.prod(shape)].reshape(shape)
 
+    def bytes(self, name: str, *shape: int) -> np.ndarray:
+        """A uint8 view of a temporary (bits kept a byte each: 1/8 of the memory traffic)."""
+        return self._bufs[name].view(np.uint8)[: math.prod(shape)].reshape(shape)
 
-Bound = Callable[[np.ndarray], None]  # run(tab): one step over one block
+
+Bound = Callable[[object], None]  # run(tab): one step over one block (tab: the scheme's tables)
 
 
 def bind_gather(sel: Selector, s: Scratch, n: int, name: str) -> Callable[[], np.ndarray]:
@@ -104,13 +131,14 @@ def bind_xor(st: PlanStep, s: Scratch, n: int) -> Bound:
 _local = threading.local()
 
 
-def scratch_for(plan: Plan, block: int, hashes_per_and: int, tweak_base: int,
+def scratch_for(plan: Plan, block: int, role: Role, tweak_base: int,
                 R: np.ndarray | None = None) -> Scratch:
     """This thread's scratch for (plan, role), reallocated only when too small. Per thread,
     so concurrent calls never share buffers."""
     cache = _local.__dict__.setdefault("by_role", {})
-    s = cache.get(hashes_per_and)
-    if s is None or s.plan is not plan or s.block < block or s.cap < plan.and_capacity(block):
-        s = cache[hashes_per_and] = None  # release the old buffers before allocating
-        s = cache[hashes_per_and] = Scratch(plan, block, hashes_per_and)
+    s = cache.get(role.name)
+    if (s is None or s.plan is not plan or s.block < block or s.budget != role.budget
+            or s.cap < plan.and_capacity(block, role.budget)):
+        s = cache[role.name] = None  # release the old buffers before allocating
+        s = cache[role.name] = Scratch(plan, block, role)
     return s.reset(tweak_base, R)

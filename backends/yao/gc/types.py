@@ -7,15 +7,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from veil.backends.yao.gc.schemes import Scheme, scheme_of
+
 
 @dataclass(frozen=True, eq=False)
 class GarbledCircuit:
     """What the garbler sends to the evaluator (read-only arrays).
 
-    tables:    (and_count, 2, n, 16) uint8, row (TG, TE) of every AND gate and instance
+    tables:    (and_count, rows, n, row_bytes) uint8, the ciphertexts of every AND gate and
+               instance: half-gates (TG, TE), rows 2 x 16 bytes; three-halves (G0, G1, G2),
+               rows 3 x 8 bytes (schemes.py)
+    control:   (control_bits, and_count, n) uint8 bits: three-halves' z0..z4; none for
+               half-gates
     constants: (k, n, 16) uint8, the active labels of the constant wires present (const0, const1)
     decoding:  output bus -> (width, n) uint8, the colour bits of the output zero-labels
-    tweak_base, first_instance: the tweak layout parameters (gc_tweaks.py)
+    tweak_base, first_instance: the tweak layout parameters (tweaks.py)
+    scheme:    the garbling scheme, which the evaluator follows
     """
 
     tables: np.ndarray
@@ -23,13 +30,16 @@ class GarbledCircuit:
     decoding: dict[str, np.ndarray]
     tweak_base: int
     first_instance: int
+    scheme: Scheme
+    control: np.ndarray
 
     @property
     def n_instances(self) -> int:
         return self.tables.shape[2]
 
     def __post_init__(self) -> None:
-        for a in (self.tables, self.constants, *self.decoding.values()):
+        object.__setattr__(self, "scheme", scheme_of(self.scheme))
+        for a in (self.tables, self.control, self.constants, *self.decoding.values()):
             a.flags.writeable = False
 
 

@@ -9,7 +9,9 @@ A garbler G garbles N instances of the masked activation circuit; an evaluator E
   online:
     G -> E  G's active labels for x_masked
     E       evaluates, decodes y_masked = t(x_masked - r_c) + r_u: only E can decode
-The garbler never sees an output label; the evaluator never sees R or a second label.
+The garbler never sees an output label; the evaluator never sees R or a second label. The
+garbler chooses the garbling scheme (three-halves unless told otherwise: docs/garbling.md);
+the tables name it and the evaluator follows, among the schemes it accepts (all by default).
 In `paper` the user garbles (x_masked and r_u are its); in `packed` the cloud garbles (it
 holds x + r_c and draws r_u = s, the next layer's input mask) and the user evaluates.
 """
@@ -23,7 +25,7 @@ import numpy as np
 
 from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.framing.kinds import Kind
-from veil.backends.yao.gc.garble import decode, evaluate, garble, input_labels
+from veil.backends.yao.gc.garble import Scheme, decode, evaluate, garble, input_labels
 from veil.backends.yao.gc.wire import gc_from_bytes, gc_to_bytes, labels_from_bytes, labels_to_bytes
 from veil.backends.yao.gc.labels import random_delta
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
@@ -65,8 +67,8 @@ class ActivationGarbler:
     """The garbler's side (the user in `paper`, the cloud in `packed`). One per session: it
     owns the OT sender and the garbling tweak counter."""
 
-    def __init__(self, ot: OTExtSender, kappa: int):
-        self.ot, self.kappa = ot, kappa
+    def __init__(self, ot: OTExtSender, kappa: int, scheme: str | Scheme | None = None):
+        self.ot, self.kappa, self.scheme = ot, kappa, scheme   # None: gc's default scheme
         self._tweaks = itertools.count(1)
 
     def prepare(self, ch: Channel, stage: ActivationStage, r_u: list[int]) -> GarbledBatch:
@@ -81,7 +83,8 @@ class ActivationGarbler:
         delta = random_delta()
         zero_rc, correction = self.ot.correlated(request, delta, m)
         gc, secrets_ = garble(lin, n, next(self._tweaks), delta=delta,
-                              zero_labels={"r_c": zero_rc.reshape(acc, n, 16)})
+                              zero_labels={"r_c": zero_rc.reshape(acc, n, 16)},
+                              scheme=self.scheme)
         ch.send(Kind.OT, correction.to_bytes())
         ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc))
         ch.send(Kind.LABELS, labels_to_bytes(
@@ -111,8 +114,9 @@ class ActivationEvaluator:
     """The evaluator's side (the cloud in `paper`, the user in `packed`). One per session:
     it owns the OT receiver."""
 
-    def __init__(self, ot: OTExtReceiver, kappa: int):
-        self.ot, self.kappa = ot, kappa
+    def __init__(self, ot: OTExtReceiver, kappa: int,
+                 schemes: tuple[str | Scheme, ...] = tuple(Scheme)):
+        self.ot, self.kappa, self.schemes = ot, kappa, schemes
 
     def prepare(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> EvaluatorBatch:
         """OT for the bits of r_c (mod 2^acc), then the tables and the r_u labels."""
@@ -123,9 +127,9 @@ class ActivationEvaluator:
         low = np.array([v & mod for v in r_c], np.uint64)
         ch.send(Kind.OT, self.ot.extend(_bits_by_wire(low, acc)).to_bytes())
         labels_rc = self.ot.finish_correlated(ch.recv(Kind.OT, max_payload=16 * n * acc))
-        per_instance = 2 * 16 * lin.and_count + 64 * 16 + 1024
+        per_instance = 2 * 16 * lin.and_count + 64 * 16 + 1024   # above every scheme's size
         gc = gc_from_bytes(ch.recv(Kind.GARBLED_TABLES, max_payload=n * per_instance + 4096),
-                           lin, n)
+                           lin, n, self.schemes)
         labels = {"r_c": labels_rc.reshape(acc, n, 16),
                   "r_u": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * w_ru + 64),
                                            w_ru, n)}

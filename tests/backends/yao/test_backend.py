@@ -33,12 +33,20 @@ def test_check_other_random_weights(tmp_path):
     assert res.exit_code == 0 and "2/2 patches bit-identical" in res.output, res.output + res.stderr
 
 
-def test_denoise_yao_equals_plaintext(tmp_path):
+@pytest.mark.parametrize("lowering", ["paper", "packed"])
+def test_denoise_yao_equals_plaintext(tmp_path, monkeypatch, lowering):
+    """Bit-exact with plaintext, and every activation garbled with the default scheme
+    (three-halves), as the evaluator reads it off the tables frame."""
+    from veil.backends.yao.gc.schemes import Scheme
+    from veil.backends.yao.lowerings import garbled_activation as ga
+    seen, real = [], ga.gc_from_bytes
+    monkeypatch.setattr(ga, "gc_from_bytes", lambda *a: seen.append(real(*a)) or seen[-1])
     img = (128 + 40 * np.random.default_rng(3).standard_normal((3, 3))).clip(0, 255).astype(np.uint8)
     Image.fromarray(img).save(tmp_path / "n.png")
     a = run("denoise", tmp_path / "n.png", "-o", tmp_path / "y.png", "--model", "tiny",
-            "--backend", "yao", "--lowering", "paper", "--key-bits", 768, "--quiet")
+            "--backend", "yao", "--lowering", lowering, "--key-bits", 768, "--quiet")
     assert a.exit_code == 0, a.output + a.stderr
+    assert seen and {gc.scheme for gc in seen} == {Scheme.THREE_HALVES}
     assert "provisioning" in a.stderr and "online" in a.stderr and "down" in a.stderr
     b = run("denoise", tmp_path / "n.png", "-o", tmp_path / "p.png", "--model", "tiny",
             "--backend", "plaintext", "--quiet")

@@ -14,6 +14,8 @@ from veil.circuits.builder import Builder, const_bits, zero_extend
 from veil.circuits.evaluate import evaluate as plain_evaluate
 from veil.circuits.linear import Linearised, linearise
 
+SCHEMES = ("half-gates", "three-halves")  # by their wire names: every scheme garble() offers
+
 
 def ot_select(pairs: tuple[np.ndarray, np.ndarray], values, width: int) -> np.ndarray:
     """What an ideal OT hands the evaluator: per bit, the label of its choice bit."""
@@ -22,11 +24,13 @@ def ot_select(pairs: tuple[np.ndarray, np.ndarray], values, width: int) -> np.nd
 
 
 def two_party(lin: Linearised, inputs: dict[str, np.ndarray], evaluator_buses=(),
-              tweak_base: int = 1, first_instance: int = 0):
-    """Garble, encode (the garbler's buses directly, the evaluator's through ot_select),
-    evaluate and decode; returns (outputs, gc, secrets, active input labels)."""
+              tweak_base: int = 1, first_instance: int = 0, scheme: str | None = None):
+    """Garble (with `scheme`, else the default), encode (the garbler's buses directly, the
+    evaluator's through ot_select), evaluate and decode; returns (outputs, gc, secrets,
+    active input labels)."""
     n = len(next(iter(inputs.values())))
-    gc, sec = G.garble(lin, n, tweak_base, first_instance=first_instance)
+    kw = {} if scheme is None else {"scheme": scheme}
+    gc, sec = G.garble(lin, n, tweak_base, first_instance=first_instance, **kw)
     labels = {}
     for bus, values in inputs.items():
         if bus in evaluator_buses:
@@ -45,6 +49,7 @@ def random_inputs(lin: Linearised, n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def assert_matches_plaintext(lin: Linearised, inputs: dict[str, np.ndarray], **kw) -> None:
+    """two_party (kw: evaluator_buses, scheme, ...) equals the plaintext evaluator exactly."""
     got = two_party(lin, inputs, **kw)[0]
     want = plain_evaluate(lin, inputs)
     assert got.keys() == want.keys()

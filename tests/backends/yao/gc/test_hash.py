@@ -1,4 +1,5 @@
-"""The batched hash and the half-gates tables against block-by-block reference code."""
+"""The batched hash, the tweak layouts and the half-gates tables against block-by-block
+reference code (three-halves: test_three_halves.py)."""
 import hashlib
 import os
 
@@ -33,12 +34,36 @@ def test_batched_hash_matches_the_reference():
             assert h[r, k].tobytes() == hash_reference(x[r, k].tobytes(), i)
 
 
+def test_halves_are_word_0_and_the_control_byte_of_the_hash():
+    """bind(..., halves=True): three-halves' half-hash (word 0) and control bit (bit 0 of
+    word 1, in byte 8), contiguous, equal to the full hash's."""
+    x = np.frombuffer(os.urandom(4 * 3 * 16), np.uint8).view("<u8").reshape(4, 3, 2).copy()
+    t = np.frombuffer(os.urandom(2 * 3 * 16), np.uint8).view("<u8").reshape(2, 3, 2).copy()
+    full = TweakHash(64).hash(x, t).copy()
+    run, (hw, hb) = TweakHash(64).bind(x, t, halves=True)
+    run()
+    assert hw.flags.c_contiguous and hb.flags.c_contiguous and hw.shape == hb.shape == (4, 3)
+    assert np.array_equal(hw, full[..., 0])
+    assert np.array_equal(hb & 1, (full[..., 1] & 1).astype(np.uint8))
+
+
 def test_tweak_words_follow_the_layout():
     ctr = instance_counters(first_instance=1000, n=3, and_count=7)
     off = gate_offsets(np.array([4, 5]))
     for k in range(3):
         for r, (gate, half) in enumerate([(4, 0), (5, 0), (4, 1), (5, 1)]):
             assert int(ctr[k] + off[r]) == tweak(0, 1000 + k, 7, gate, half)
+
+
+def test_three_tweaks_per_gate_for_three_halves():
+    """Slots 0, 1, 2 (the A, B and A xor B hashes): 3 (instance * and_count + gate) + slot."""
+    ctr = instance_counters(first_instance=1000, n=3, and_count=7, per_gate=3)
+    off = gate_offsets(np.array([4, 5]), per_gate=3)
+    order = [(4, 0), (5, 0), (4, 1), (5, 1), (4, 2), (5, 2)]
+    for k in range(3):
+        for r, (gate, slot) in enumerate(order):
+            want = tweak(0, 1000 + k, 7, gate, slot, per_gate=3)
+            assert int(ctr[k] + off[r]) == want == 3 * ((1000 + k) * 7 + gate) + slot
 
 
 def test_single_and_gate_matches_textbook_half_gates():
@@ -49,7 +74,7 @@ def test_single_and_gate_matches_textbook_half_gates():
     b.output("z", [b.and_(x[0], y[0])])
     lin = linearise(b.build())
     a_val, b_val = [0, 0, 1, 1], [0, 1, 0, 1]
-    gc, sec = G.garble(lin, 4, tweak_base=0xABCDEF, first_instance=40)
+    gc, sec = G.garble(lin, 4, tweak_base=0xABCDEF, first_instance=40, scheme="half-gates")
     R = sec.delta.tobytes()
     labels = {"a": G.input_labels(sec, "a", a_val), "b": G.label_pairs(sec, "b")}
     labels["b"] = np.where(np.array(b_val)[None, :, None] == 1, labels["b"][1], labels["b"][0])

@@ -1,6 +1,7 @@
-"""Attack-style checks of the garbling: fresh offsets and labels, what the evaluator sees looks
-uniform and does not depend on the garbler's inputs, tweaks never repeat, tampering breaks
-decoding, and all randomness comes from the OS CSPRNG."""
+"""Attack-style checks of the garbling, under every scheme: fresh offsets and labels, what the
+evaluator sees looks uniform and does not depend on the garbler's inputs, tweaks never repeat,
+tampering breaks decoding, and all randomness comes from the OS CSPRNG. (Three-halves' own
+control bits are attacked in test_three_halves.py.)"""
 import dataclasses
 import inspect
 import pathlib
@@ -9,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from .garble_kit import tanh_inputs, tiny_activation, two_party
+from .garble_kit import SCHEMES, tanh_inputs, tiny_activation, two_party
 
 import veil.backends.yao.gc as gc_pkg
 from veil.backends.yao.gc import garble as G
@@ -21,6 +22,12 @@ from veil.backends.yao.gc.wire import gc_to_bytes
 from veil.circuits.evaluate import evaluate as plain_evaluate
 
 N = 2000
+PER_GATE = {"half-gates": 2, "three-halves": 3}   # tweaks (hashed label pairs) per AND
+
+
+@pytest.fixture(params=SCHEMES)
+def scheme(request):
+    return request.param
 
 
 def _blocks(a: np.ndarray) -> np.ndarray:
@@ -60,13 +67,13 @@ def test_the_two_labels_of_a_wire_have_opposite_colours():
     assert np.all(L.colour(zero) ^ L.colour(one) == 1)
 
 
-def _evaluator_view(value_x: int, value_ru: int):
+def _evaluator_view(value_x: int, value_ru: int, scheme=None):
     """Tables and active labels the evaluator gets when the garbler's inputs are constant."""
     lin, _, _ = tiny_activation()
     inputs = tanh_inputs(N, seed=1)
     inputs["x_masked"][:] = value_x
     inputs["r_u"][:] = value_ru
-    _, gc, sec, labels = two_party(lin, inputs, evaluator_buses=("r_c",))
+    _, gc, sec, labels = two_party(lin, inputs, evaluator_buses=("r_c",), scheme=scheme)
     return gc, sec, labels
 
 
@@ -84,20 +91,28 @@ def test_active_colour_bits_are_uniform_and_input_independent():
         assert np.all(np.abs(c0 - c1) < 6 * np.sqrt(0.5 / N)), bus
 
 
-def test_tables_look_uniform_and_hold_no_label():
-    gc, sec, labels = _evaluator_view(12345, 1 << 20)
+def _words(a: np.ndarray) -> np.ndarray:
+    """Labels, ciphertexts or half-ciphertexts as their 64-bit words, sorted."""
+    return np.sort(np.ascontiguousarray(a).view("<u8").reshape(-1))
+
+
+def test_tables_look_uniform_and_hold_no_label(scheme):
+    gc, sec, labels = _evaluator_view(12345, 1 << 20, scheme)
     ones = int(np.bitwise_count(gc.tables).sum())
     assert _within(ones / (8 * gc.tables.size), 8 * gc.tables.size)
     sample = gc.tables.reshape(-1, 16)[::7]          # every bit position, on a subsample
     per_position = np.unpackbits(sample, axis=1).mean(axis=0)
     assert all(_within(f, len(sample)) for f in per_position)
-    table_rows = _blocks(gc.tables)
-    zero_rows = np.concatenate([_blocks(z) for z in sec.zero_labels.values()])
-    secret_rows = np.concatenate([zero_rows, zero_rows ^ _blocks(sec.delta), _blocks(sec.delta)])
-    active_rows = np.concatenate([_blocks(v) for v in labels.values()])
-    everything = np.concatenate([table_rows, secret_rows, active_rows])
-    # every active label is one of the zero/one labels; nothing else coincides
-    assert _n_distinct(everything) == len(table_rows) + len(secret_rows)
+    for plane in gc.control:                         # three-halves' 5 control bits, each
+        assert _within(plane.mean(), plane.size)
+    # at the granularity of 64-bit words (three-halves sends half-labels): every active label
+    # is one of the zero/one labels; no table word equals a half of any label or of R
+    zero = np.concatenate([z.reshape(-1, 16) for z in sec.zero_labels.values()])
+    secret = _words(np.concatenate([zero, zero ^ sec.delta, sec.delta[None]]))
+    active = _words(np.concatenate([v.reshape(-1, 16) for v in labels.values()]))
+    table = _words(gc.tables)
+    assert np.isin(active, secret).all()
+    assert len(np.unique(np.concatenate([table, secret]))) == len(table) + len(secret)
 
 
 def _record_tweaks(monkeypatch) -> dict[str, list[np.ndarray]]:
@@ -105,8 +120,8 @@ def _record_tweaks(monkeypatch) -> dict[str, list[np.ndarray]]:
     seen = {"garbler": [], "evaluator": []}
     original = TweakHash.bind
 
-    def bind(self, x, t):
-        run, h = original(self, x, t)
+    def bind(self, x, t, **kw):
+        run, h = original(self, x, t, **kw)
         role = "garbler" if len(x) == 2 * len(t) else "evaluator"
 
         def recorded():
@@ -119,58 +134,69 @@ def _record_tweaks(monkeypatch) -> dict[str, list[np.ndarray]]:
     return seen
 
 
-def test_tweaks_are_unique_per_half_gate_instance_and_chunk(monkeypatch):
+def test_tweaks_are_unique_per_hashed_pair_instance_and_chunk(monkeypatch, scheme):
     seen = _record_tweaks(monkeypatch)
     lin, _, _ = tiny_activation()
-    n = 50
-    G.garble(lin, n, 9, first_instance=0)
-    G.garble(lin, n, 9, first_instance=n)     # the next chunk of the same garbling
-    G.garble(lin, n, 10, first_instance=0)    # another garbling
+    n, k = 50, PER_GATE[scheme]
+    G.garble(lin, n, 9, first_instance=0, scheme=scheme)
+    G.garble(lin, n, 9, first_instance=n, scheme=scheme)   # the next chunk of the same garbling
+    G.garble(lin, n, 10, first_instance=0, scheme=scheme)  # another garbling
     rows = np.concatenate(seen["garbler"])
-    assert len(rows) == 3 * 2 * lin.and_count * n
+    assert len(rows) == 3 * k * lin.and_count * n
     assert _n_distinct(rows) == len(rows)
     # and they follow the documented layout
-    assert tweak(9, 0, lin.and_count, 0, 0) == 9 << 64
+    assert tweak(9, 0, lin.and_count, 0, 0, per_gate=k) == 9 << 64
     as_ints = {int(hi) << 64 | int(lo) for lo, hi in rows}
-    assert as_ints == {tweak(base, inst, lin.and_count, g, h)
+    assert as_ints == {tweak(base, inst, lin.and_count, g, h, per_gate=k)
                        for base, insts in ((9, range(2 * n)), (10, range(n)))
-                       for inst in insts for g in range(lin.and_count) for h in (0, 1)}
+                       for inst in insts for g in range(lin.and_count) for h in range(k)}
 
 
-def test_evaluation_uses_the_garblers_tweaks(monkeypatch):
-    """The evaluator hashes with exactly the tweaks of the active half-gates."""
+def test_evaluation_uses_the_garblers_tweaks(monkeypatch, scheme):
+    """The evaluator hashes with exactly the tweaks of the active hashed pairs."""
     seen = _record_tweaks(monkeypatch)
     lin, _, _ = tiny_activation()
-    two_party(lin, tanh_inputs(20, 2), evaluator_buses=("r_c",))
+    two_party(lin, tanh_inputs(20, 2), evaluator_buses=("r_c",), scheme=scheme)
     assert np.array_equal(np.concatenate(seen["garbler"]), np.concatenate(seen["evaluator"]))
 
 
-def test_garbling_twice_gives_unrelated_tables():
+def test_garbling_twice_gives_unrelated_tables(scheme):
     lin, _, _ = tiny_activation()
     inputs = tanh_inputs(200, seed=5)
-    a, b = (two_party(lin, inputs, ("r_c",))[1].tables for _ in range(2))
-    assert np.mean(a == b) < 0.01  # bytes agree by chance only (~1/256)
+    a, b = (two_party(lin, inputs, ("r_c",), scheme=scheme)[1] for _ in range(2))
+    assert np.mean(a.tables == b.tables) < 0.01  # bytes agree by chance only (~1/256)
+    if a.control.size:
+        assert 0.4 < np.mean(a.control == b.control) < 0.6
 
 
-def test_tampered_tables_corrupt_exactly_the_tampered_instance():
+def _tampered(gc, **arrays):
+    return dataclasses.replace(gc, **arrays)
+
+
+def test_tampered_tables_corrupt_exactly_the_tampered_instance(scheme):
     lin, _, _ = tiny_activation()
     inputs = tanh_inputs(30, seed=6)
     want = plain_evaluate(lin, inputs)["y_masked"]
-    out, gc, _, labels = two_party(lin, inputs, evaluator_buses=("r_c",))
+    out, gc, _, labels = two_party(lin, inputs, evaluator_buses=("r_c",), scheme=scheme)
     assert np.array_equal(out["y_masked"], want)
     tables = gc.tables.copy()
     tables[:, :, 7, 5] ^= 0x10         # one bit of every ciphertext of instance 7
-    bad = G.GarbledCircuit(tables, gc.constants, gc.decoding, gc.tweak_base, gc.first_instance)
-    got = G.decode(bad, G.evaluate(lin, bad, labels))["y_masked"]
-    assert got[7] != want[7]
-    assert np.array_equal(np.delete(got, 7), np.delete(want, 7))
+    tampered = [_tampered(gc, tables=tables)]
+    if gc.control.size:                # every control bit of instance 7
+        control = gc.control.copy()
+        control[:, :, 7] ^= 1
+        tampered.append(_tampered(gc, control=control))
+    for bad in tampered:
+        got = G.decode(bad, G.evaluate(lin, bad, labels))["y_masked"]
+        assert got[7] != want[7]
+        assert np.array_equal(np.delete(got, 7), np.delete(want, 7))
     # a wrong tweak_base (a replayed or mislabelled garbling) also breaks decoding
-    moved = G.GarbledCircuit(gc.tables, gc.constants, gc.decoding, gc.tweak_base + 1, 0)
+    moved = _tampered(gc, tweak_base=gc.tweak_base + 1)
     got = G.decode(moved, G.evaluate(lin, moved, labels))["y_masked"]
     assert np.mean(got == want) < 0.2
 
 
-def test_randomness_comes_only_from_os_urandom(monkeypatch):
+def test_randomness_comes_only_from_os_urandom(monkeypatch, scheme):
     calls = []
 
     def fake_urandom(k):
@@ -179,15 +205,18 @@ def test_randomness_comes_only_from_os_urandom(monkeypatch):
 
     monkeypatch.setattr(L.os, "urandom", fake_urandom)
     lin, _, _ = tiny_activation()
-    (g1, s1), (g2, s2) = G.garble(lin, 10, 1), G.garble(lin, 10, 1)
+    (g1, s1), (g2, s2) = (G.garble(lin, 10, 1, scheme=scheme) for _ in range(2))
     assert calls
     # with the OS CSPRNG pinned, everything is determined: no other entropy source exists
+    # (three-halves' dicing bits included: they show in the control bits and the tables)
     assert np.array_equal(g1.tables, g2.tables) and np.array_equal(s1.delta, s2.delta)
+    assert np.array_equal(g1.control, g2.control)
 
 
 def test_no_weak_rng_in_the_garbling_modules():
     files = sorted(pathlib.Path(gc_pkg.__file__).parent.glob("*.py"))
-    assert {"garble.py", "hash.py", "labels.py", "garbler.py"} <= {f.name for f in files}
+    assert {"garble.py", "hash.py", "labels.py", "garbler.py",
+            "three_halves_garbler.py"} <= {f.name for f in files}
     for f in files:
         src = f.read_text()
         for bad in ("import random", "from random", "np.random", "numpy.random", "default_rng"):
@@ -210,13 +239,14 @@ def test_evaluator_api_never_takes_garbler_secrets():
         sec.delta[0] = 0  # read-only
 
 
-def test_the_message_to_the_evaluator_holds_no_garbler_secret():
+def test_the_message_to_the_evaluator_holds_no_garbler_secret(scheme):
+    """Not R, not a zero- or one-label, not even half of one (three-halves sends halves)."""
     lin, _, _ = tiny_activation()
-    gc, sec = G.garble(lin, 3, 1)
+    gc, sec = G.garble(lin, 3, 1, scheme=scheme)
     data = gc_to_bytes(gc)
-    secrets = [sec.delta] + [z for zl in sec.zero_labels.values() for z in zl.reshape(-1, 16)]
-    for label in secrets:
-        assert label.tobytes() not in data and (label ^ sec.delta).tobytes() not in data
+    zero = [z for zl in sec.zero_labels.values() for z in zl.reshape(-1, 16)]
+    for label in [sec.delta] + zero + [z ^ sec.delta for z in zero]:
+        assert label[:8].tobytes() not in data and label[8:].tobytes() not in data
 
 
 def test_each_bus_is_released_once():

@@ -1,0 +1,87 @@
+"""The garbled activation between its two parties over a channel (real OT extension), under
+each garbling scheme: the evaluator decodes y' = t(x) + r_u exactly; the tables frame has the
+scheme's size (three-halves, the default, is 197 bits per AND against half-gates' 256); an
+evaluator that accepts only some schemes refuses a frame garbled by another before using it."""
+import os
+import queue
+
+import numpy as np
+import pytest
+
+from veil.backends.yao.framing.channel import InProcessChannel
+from veil.backends.yao.framing.kinds import Kind
+from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, ActivationGarbler
+from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
+from veil.backends.yao.ot.messages import BaseOTStart
+from veil.circuits.evaluate import evaluate as plain_evaluate
+from veil.models.catalog import compile_model
+from veil.util.errors import ProtocolError
+
+from .secure_testkit import both
+
+KAPPA, N = 40, 24
+
+
+class TablesRecorder(InProcessChannel):
+    """Keeps the payload of every GARBLED_TABLES frame this end receives."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.tables: list[bytes] = []
+
+    def recv(self, expected, max_payload=None):
+        payload = super().recv(expected, max_payload)
+        if expected is Kind.GARBLED_TABLES:
+            self.tables.append(payload)
+        return payload
+
+
+def _session(scheme=None, accepted=None):
+    a, b = queue.Queue(), queue.Queue()
+    g_ch, e_ch = InProcessChannel(a, b, 60.0), TablesRecorder(b, a, 60.0)
+    sid = os.urandom(16)
+    sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
+
+    def evaluator_setup():
+        e_ch.send(Kind.OT, receiver.setup().to_bytes())
+        receiver.finish_setup(e_ch.recv(Kind.OT))
+    both(evaluator_setup, lambda: g_ch.send(Kind.OT, sender.setup(
+        BaseOTStart.from_bytes(g_ch.recv(Kind.OT))).to_bytes()), e_ch, g_ch)
+    kw = {} if accepted is None else {"schemes": accepted}
+    return (ActivationGarbler(sender, KAPPA, scheme), g_ch,
+            ActivationEvaluator(receiver, KAPPA, **kw), e_ch)
+
+
+def _activation():
+    stage = compile_model("tiny").activation(1)
+    rng = np.random.default_rng(5)  # test data only
+    acc = stage.table.acc_bits
+    return stage, [int(v) for v in rng.integers(0, 1 << acc, N)], \
+        [int(v) for v in rng.integers(0, 1 << acc, N)]
+
+
+def _run(scheme=None, accepted=None):
+    garbler, g_ch, evaluator, e_ch = _session(scheme, accepted)
+    stage, x_masked, r_c = _activation()
+    y, r_u = both(lambda: evaluator.run(e_ch, stage, r_c),
+                  lambda: garbler.run(g_ch, stage, x_masked), e_ch, g_ch)
+    return stage, x_masked, r_c, r_u, y, e_ch
+
+
+@pytest.mark.parametrize("scheme, bits", [(None, 197), ("half-gates", 256)])
+def test_the_evaluator_decodes_the_masked_activation_under_each_scheme(scheme, bits):
+    stage, x_masked, r_c, r_u, y, e_ch = _run(scheme)
+    lin = stage.masked_linear
+    want = plain_evaluate(lin, {"x_masked": np.array(x_masked), "r_c": np.array(r_c),
+                                "r_u": np.array(r_u, dtype=object)})["y_masked"]
+    assert y == [int(v) for v in want]
+    (tables,) = e_ch.tables
+    out_bits, consts = len(lin.outputs["y_masked"]), (lin.const0 >= 0) + (lin.const1 >= 0)
+    assert len(tables) == (64 + -(-lin.and_count * N * bits // 8) + 16 * consts * N
+                           + -(-out_bits * N // 8))
+
+
+def test_an_evaluator_refuses_a_scheme_it_does_not_accept():
+    with pytest.raises(ProtocolError, match="scheme three-halves is not accepted"):
+        _run("three-halves", accepted=("half-gates",))
+    _run("half-gates", accepted=("half-gates",))
