@@ -284,7 +284,7 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
     wire = None
     if traffic and sum(sh.blocks * sh.n_in for sh in shapes) <= TRAFFIC_MAX_COLUMNS:
         wire, _ = measure_traffic(program, keys.pk_u, keys.sk_u, (keys.pk_c, keys.sk_c),
-                                  x0[:MAX_BATCH_PATCHES])
+                                  x0[:MAX_BATCH_PATCHES], pools=(keys.fresh_u, keys.fresh_c))
         if log:
             log(f"{spec} bytes: the real parties ran in {sum(wire.wall.values()):.0f} s, "
                 f"{time.perf_counter() - start:.0f} s so far")

@@ -27,6 +27,7 @@ from veil.backends.yao.framing.channel import Channel, InProcessChannel
 from veil.backends.yao.lowerings.packed.cloud import PackedCloud
 from veil.backends.yao.lowerings.packed.model import PackedModel, PackedOwner
 from veil.backends.yao.lowerings.packed.user import PackedUser
+from veil.backends.yao.paillier.pooled import PooledFreshNoise
 from veil.bench.costs import Frames, Traffic
 from veil.bench.timing import timed_pair
 from veil.bench.wire import CountingChannel
@@ -62,11 +63,16 @@ def _frames(ends: dict[str, CountingChannel]) -> tuple[Frames, ...]:
 
 def measure_traffic(program: Program, pk_u: P.PublicKey, sk_u: P.PrivateKey,
                     cloud_keys: tuple[P.PublicKey, P.PrivateKey], x: np.ndarray,
-                    pair: ChannelPair = InProcessChannel.pair
+                    pair: ChannelPair = InProcessChannel.pair,
+                    pools: tuple[PooledFreshNoise, PooledFreshNoise] | None = None
                     ) -> tuple[Traffic, dict[str, CountingChannel]]:
     """Run every phase of the packed protocol on the batch of patches x (at most the parties'
     batch limit); the counts, and the counting ends (owner, cloud's upload end, user,
-    cloud) for whoever wants to compare them with the wrapped channels."""
+    cloud) for whoever wants to compare them with the wrapped channels. `pools`: the
+    sources of uniform factors under the user's and the cloud's keys that the cloud and the
+    user then use, as a long job has them (bench/measure.py's, pools made), so that the
+    run's CPU compares with the step table's; without, the parties' own, whose first
+    factors are full exponentiations. The bytes are the same either way."""
     x = np.asarray(x, dtype=np.int64)
     owner_end, upload_end = pair()
     user_end, cloud_end = pair()
@@ -93,7 +99,15 @@ def measure_traffic(program: Program, pk_u: P.PublicKey, sk_u: P.PrivateKey,
         "cloud", cloud_party, (o, up))
     user = PackedUser(program, pk_u, sk_u, sid)
     cloud: PackedCloud = box["cloud"]
-    run("provisioning", "user", lambda: (user.provision(u), _build_tables(user.Q)),
+
+    def user_provision():
+        user.provision(u)
+        _build_tables(user.Q)
+        if pools:
+            user.noise_c = pools[1]
+    if pools:
+        cloud.noise_u = pools[0]
+    run("provisioning", "user", user_provision,
         "cloud", lambda: (cloud.provision(), cloud.send_provisioning(c),
                           _build_tables(cloud.columns[1:])), (u, c))
     run("session", "user", lambda: user.open_session(u),

@@ -110,7 +110,7 @@ def traffic_rows(m: ModelCost) -> list[str]:
                f"{size(img['total'])}: {times} (the larger way alone, as on a full-duplex "
                f"link: {larger}); publishing, once per model: {size(s['publishing'])}")
     cpu = s["cpu"]
-    out.append("  this run's CPU per party (thread time; fixed-base tables in provisioning): "
+    out.append("  this run's CPU per party (thread time; fixed-base tables in provisioning, factor pools made): "
                f"provisioning user {cpu['provisioning']['user']:.1f} s, cloud "
                f"{cpu['provisioning']['cloud']:.1f} s; session user "
                f"{cpu['session']['user']:.2f} s, cloud {cpu['session']['cloud']:.2f} s; per patch: "
