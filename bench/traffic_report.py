@@ -102,18 +102,20 @@ def traffic_rows(m: ModelCost) -> list[str]:
                f"{size(pp['online']['down'])}")
     times = ", ".join(f"{duration(v)} at {k}" for k, v in img["seconds"].items())
     larger = ", ".join(f"{duration(v)}" for v in img["seconds_larger_way"].values())
-    out.append(f"  per {IMAGE_SIDE}x{IMAGE_SIDE} image: provisioning {size(ph['provisioning']['down'])} "
-               f"down; session {size(ph['session']['up'])} up, {size(ph['session']['down'])} down; "
-               f"offline {size(ph['offline']['up'])} up, {size(ph['offline']['down'])} down; "
-               f"online {size(ph['online']['up'])} up, {size(ph['online']['down'])} down")
+    out.append(f"  per {IMAGE_SIDE}x{IMAGE_SIDE} image: provisioning "
+               f"{size(ph['provisioning']['down'])} down; session {size(ph['session']['up'])} "
+               f"up, {size(ph['session']['down'])} down; offline {size(ph['offline']['up'])} "
+               f"up, {size(ph['offline']['down'])} down; online {size(ph['online']['up'])} up, "
+               f"{size(ph['online']['down'])} down")
     out.append(f"  per image in all: {size(img['up'])} up + {size(img['down'])} down = "
                f"{size(img['total'])}: {times} (the larger way alone, as on a full-duplex "
                f"link: {larger}); publishing, once per model: {size(s['publishing'])}")
     cpu = s["cpu"]
-    out.append("  this run's CPU per party (thread time; fixed-base tables in provisioning, factor pools made): "
-               f"provisioning user {cpu['provisioning']['user']:.1f} s, cloud "
-               f"{cpu['provisioning']['cloud']:.1f} s; session user "
-               f"{cpu['session']['user']:.2f} s, cloud {cpu['session']['cloud']:.2f} s; per patch: "
-               + ", ".join(f"{ph} user {cpu[ph]['user'] / t.patches * 1e3:.0f} ms, cloud "
-                           f"{cpu[ph]['cloud'] / t.patches * 1e3:.0f} ms" for ph in PER_BATCH))
+    per_patch = ", ".join(f"{ph} user {cpu[ph]['user'] / t.patches * 1e3:.0f} ms, cloud "
+                          f"{cpu[ph]['cloud'] / t.patches * 1e3:.0f} ms" for ph in PER_BATCH)
+    out.append("  this run's CPU per party (thread time; fixed-base tables in provisioning, "
+               f"factor pools made): provisioning user {cpu['provisioning']['user']:.1f} s, "
+               f"cloud {cpu['provisioning']['cloud']:.1f} s; session user "
+               f"{cpu['session']['user']:.2f} s, cloud {cpu['session']['cloud']:.2f} s; "
+               f"per patch: {per_patch}")
     return out
