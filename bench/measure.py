@@ -66,14 +66,12 @@ class Keys:
     sk_c: P.PrivateKey
     short_u: P.ShortExpNoise = field(init=False)
     short_c: P.ShortExpNoise = field(init=False)
-    crt_c: P.CrtNoise = field(init=False)
     fresh_u: PooledFreshNoise = field(init=False)      # uniform factors towards a key owner
     fresh_c: PooledFreshNoise = field(init=False)
     pool_seconds: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.short_u, self.short_c = P.ShortExpNoise(self.pk_u), P.ShortExpNoise(self.pk_c)
-        self.crt_c = P.CrtNoise(self.sk_c)
         self.fresh_u, t_u = _pooled_noise(self.pk_u)
         self.fresh_c, t_c = _pooled_noise(self.pk_c)
         self.pool_seconds = {"cloud": t_u, "user": t_c}      # the cloud's factors are under u
@@ -136,7 +134,7 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, s
     R, t1 = clock(lambda: L.draw_weight_masks(psh))
     masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.short_u))
     add("provisioning", "cloud", "linear", "draw_weight_masks + masked_columns", t1 + t2, per_col)
-    neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.crt_c))
+    neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.short_c))   # as PackedCloud
     add("provisioning", "cloud", "linear", "negated_masks", t, per_col)
     _, t = clock(lambda: L.inverted_bias(k.pk_u, bias, bsh))
     add("provisioning", "cloud", "linear", "inverted_bias", t, per_block)
