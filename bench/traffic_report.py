@@ -94,7 +94,7 @@ def traffic_rows(m: ModelCost) -> list[str]:
                    f"{size(r['per_patch']):>10} {image:>10}")
     pp, ph, act = s["per_patch"], img["by_phase"], s["per_activation"]
     if act:
-        out.append(f"  per activation, the garbled-circuit frames of both phases and ways: "
+        out.append("  per activation, the garbled-circuit frames of both phases and ways: "
                    + ", ".join(f"{k} {size(v)}" for k, v in act.items())
                    + f"; {size(sum(act.values()))} in all")
     out.append(f"  per patch: offline up {size(pp['offline']['up'])}, down "
