@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from veil.models.patches import PatchGeometry, PatchGrid
 
 IMAGE_SIDE = 512
+TRAFFIC_MAX_COLUMNS = 20_000   # packed columns to provision (blocks x n_in, all layers) up to
+                               # which the bench runs the real parties for their bytes
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,32 @@ class LayerCost:
 
 
 @dataclass(frozen=True)
+class Frames:
+    """The frames of one kind one way in one phase of a run (bench/traffic.py)."""
+    phase: str           # publishing, provisioning, session, offline or online
+    sender: str          # owner, cloud or user (the receiver: the cloud for the owner, else
+    kind: str            # the other party); kind: the frame kind's name (framing/kinds.py)
+    frames: int
+    bytes: int           # headers included: what the channel carries
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Every frame of one run of the real packed parties over a channel: the owner's
+    publishing, provisioning, the session's base OTs, then one batch of `patches` patches
+    offline and online; each party's CPU seconds (thread time) and the wall time per phase."""
+    patches: int
+    frames: tuple[Frames, ...]
+    cpu: dict[str, dict[str, float]]        # phase -> party -> CPU seconds
+    wall: dict[str, float]                  # phase -> seconds
+
+    def bytes(self, phase: str | None = None, sender: str | None = None,
+              kind: str | None = None) -> int:
+        return sum(f.bytes for f in self.frames if phase in (None, f.phase)
+                   and sender in (None, f.sender) and kind in (None, f.kind))
+
+
+@dataclass(frozen=True)
 class ModelCost:
     spec: str
     bits: int
@@ -76,6 +104,7 @@ class ModelCost:
     base_ot: dict[str, float]      # CPU seconds once per session (base OTs and fresh-factor pools)
     wall_seconds: float            # of this measurement
     load: float                    # 1-minute load average when it started
+    traffic: Traffic | None = None  # bytes on the wire, from a run of the real parties
 
     @property
     def macs(self) -> int:
@@ -90,6 +119,11 @@ class ModelCost:
 
     def paper_seconds(self) -> float:
         return sum(x.paper_seconds() for x in self.layers)
+
+    @property
+    def packed_columns(self) -> int:
+        """Packed columns provisioned (blocks x n_in over the layers)."""
+        return sum(x.blocks * x.n_in for x in self.layers)
 
 
 def image_patches(geometry: tuple[int, int, int], side: int = IMAGE_SIDE) -> int:

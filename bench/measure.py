@@ -23,6 +23,8 @@ multi-exponentiations. What is extrapolated, and how (each Step carries its fact
   its block count; the garbled activations always run on the whole layer;
 - the `paper` lowering is timed on a sample of products and activations per layer and scaled
   to n_in * n_out products and n_out activations per patch.
+Bytes are not extrapolated: bench/traffic.py runs the real parties on the same patches and
+counts every frame (models small enough to provision in seconds, such as compact).
 """
 from __future__ import annotations
 
@@ -37,9 +39,11 @@ import numpy as np
 from veil.backends.plaintext import dense_exact
 from veil.backends.yao import paillier as P
 from veil.backends.yao.lowerings.packed import linear as L
-from veil.backends.yao.lowerings.packed.user import split_rows
+from veil.backends.yao.lowerings.packed.user import MAX_BATCH_PATCHES, split_rows
 from veil.backends.yao.paillier.pooled import FixedBases, PooledFreshNoise
-from veil.bench.costs import LayerCost, ModelCost, Step, UnitCost, image_patches
+from veil.bench.costs import (TRAFFIC_MAX_COLUMNS, LayerCost, ModelCost, Step, UnitCost,
+                              image_patches)
+from veil.bench.traffic import measure_traffic
 from veil.bench.timing import (GcSession, clock, gc_session, paper_activation, paper_products,
                                timed_pair)
 from veil.compiler.model import Layer
@@ -62,14 +66,12 @@ class Keys:
     sk_c: P.PrivateKey
     short_u: P.ShortExpNoise = field(init=False)
     short_c: P.ShortExpNoise = field(init=False)
-    crt_c: P.CrtNoise = field(init=False)
     fresh_u: PooledFreshNoise = field(init=False)      # uniform factors towards a key owner
     fresh_c: PooledFreshNoise = field(init=False)
     pool_seconds: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.short_u, self.short_c = P.ShortExpNoise(self.pk_u), P.ShortExpNoise(self.pk_c)
-        self.crt_c = P.CrtNoise(self.sk_c)
         self.fresh_u, t_u = _pooled_noise(self.pk_u)
         self.fresh_c, t_c = _pooled_noise(self.pk_c)
         self.pool_seconds = {"cloud": t_u, "user": t_c}      # the cloud's factors are under u
@@ -132,7 +134,7 @@ def _provisioning(k: Keys, layer: Layer, sh: PackedLayout, rows: int, mb: int, s
     R, t1 = clock(lambda: L.draw_weight_masks(psh))
     masked, t2 = clock(lambda: L.masked_columns(k.pk_u, cols, R, psh, k.short_u))
     add("provisioning", "cloud", "linear", "draw_weight_masks + masked_columns", t1 + t2, per_col)
-    neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.crt_c))
+    neg_R, t = clock(lambda: L.negated_masks(k.pk_c, R, psh, k.short_c))   # as PackedCloud
     add("provisioning", "cloud", "linear", "negated_masks", t, per_col)
     _, t = clock(lambda: L.inverted_bias(k.pk_u, bias, bsh))
     add("provisioning", "cloud", "linear", "inverted_bias", t, per_block)
@@ -241,8 +243,10 @@ def _paper(k: Keys, gs: GcSession, layer: Layer, stage: ActivationStage | None, 
 
 def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 32,
                   blocks: int | None = None, keys: Keys | None = None, seed: int = 1,
-                  log: Callable[[str], None] | None = None) -> ModelCost:
-    """Every step of both lowerings on every dense layer of `spec` (see the module doc)."""
+                  log: Callable[[str], None] | None = None, traffic: bool = True) -> ModelCost:
+    """Every step of both lowerings on every dense layer of `spec` (see the module doc); then,
+    if `traffic` and the model provisions at most TRAFFIC_MAX_COLUMNS packed columns, the
+    bytes of a run of the real parties on the same patches (bench/traffic.py)."""
     if patches < 1 or sample < 1:
         raise UsageError("--patches and --sample must be at least 1")
     start, load = time.perf_counter(), os.getloadavg()[0]
@@ -253,7 +257,7 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
     fmt = program.dense[0].layer.in_format
     y = np.random.default_rng(seed).integers(fmt.min_int, fmt.max_int + 1,
                                              size=(patches, shapes[0].n_in))
-    e, s = y.tolist(), None          # layer 1: the user's exponents are its own patches
+    e, s, x0 = y.tolist(), None, y   # layer 1: the user's exponents are its own patches
     gs_packed, gs_paper = gc_session(kappa), gc_session(kappa)   # garblers: cloud, user
     layers = []
     for i, (st, sh) in enumerate(zip(program.dense, shapes)):
@@ -275,18 +279,26 @@ def measure_model(spec: str, bits: int = 2048, patches: int = 2, sample: int = 3
         if log:
             log(f"{spec} layer {layer.index} ({layer.n_out} x {layer.n_in}): measured, "
                 f"{time.perf_counter() - start:.0f} s so far")
+    wire = None
+    if traffic and sum(sh.blocks * sh.n_in for sh in shapes) <= TRAFFIC_MAX_COLUMNS:
+        wire, _ = measure_traffic(program, keys.pk_u, keys.sk_u, (keys.pk_c, keys.sk_c),
+                                  x0[:MAX_BATCH_PATCHES], pools=(keys.fresh_u, keys.fresh_c))
+        if log:
+            log(f"{spec} bytes: the real parties ran in {sum(wire.wall.values()):.0f} s, "
+                f"{time.perf_counter() - start:.0f} s so far")
     g = program.model.geometry
     geometry = (g.input_size, g.output_size, g.stride)
     base = {"packed_cloud": gs_packed.base_garbler, "packed_user": gs_packed.base_evaluator,
             "paper_user": gs_paper.base_garbler, "paper_cloud": gs_paper.base_evaluator,
             "pool_user": keys.pool_seconds["user"], "pool_cloud": keys.pool_seconds["cloud"]}
     return ModelCost(spec, bits, kappa, patches, geometry, image_patches(geometry),
-                     tuple(layers), base, time.perf_counter() - start, load)
+                     tuple(layers), base, time.perf_counter() - start, load, wire)
 
 
 def measure_models(specs: tuple[str, ...], bits: int, patches: int = 2, sample: int = 32,
-                   blocks: int | None = None, log: Callable[[str], None] | None = None
-                   ) -> list[ModelCost]:
+                   blocks: int | None = None, log: Callable[[str], None] | None = None,
+                   traffic: bool = True) -> list[ModelCost]:
     """measure_model for each spec, with one pair of keys (and factor pools) for all."""
     keys = Keys.generate(bits)
-    return [measure_model(spec, bits, patches, sample, blocks, keys, log=log) for spec in specs]
+    return [measure_model(spec, bits, patches, sample, blocks, keys, log=log, traffic=traffic)
+            for spec in specs]

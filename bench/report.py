@@ -9,8 +9,9 @@ import json
 import os
 import platform
 
-from veil.bench.costs import IMAGE_SIDE, ModelCost
+from veil.bench.costs import IMAGE_SIDE, TRAFFIC_MAX_COLUMNS, ModelCost
 from veil.bench.timing import SEED_LAYERS, SEED_MS, SEED_PATCH_HOURS
+from veil.bench.traffic_report import traffic_rows, traffic_summary
 
 TENS_OF_HOURS = "seed 'tens of hours'/packed per patch"
 
@@ -63,6 +64,7 @@ def summary(m: ModelCost, workers: int) -> dict:
                   "cpu": patch * m.image_patches, "cpu_online": on * m.image_patches,
                   "workers": workers, "wall": patch * m.image_patches / workers,
                   "wall_online": on * m.image_patches / workers},
+        "traffic": traffic_summary(m),
     }
 
 
@@ -184,7 +186,15 @@ def report_model(m: ModelCost, workers: int) -> str:
                f"{img['stride']} with edge padding; CPU {_t(img['cpu'])} (online "
                f"{_t(img['cpu_online'])}); wall on {workers} workers with perfect parallelism "
                f"{_t(img['wall'])} (online {_t(img['wall_online'])})")
-    return "\n".join(out)
+    return "\n".join(out + (traffic_rows(m) or [_no_traffic(m)]))
+
+
+def _no_traffic(m: ModelCost) -> str:
+    if m.packed_columns > TRAFFIC_MAX_COLUMNS:
+        return (f"bytes on the wire: not measured ({m.packed_columns:,} packed columns to "
+                f"provision, more than the {TRAFFIC_MAX_COLUMNS:,} up to which the bench runs "
+                "the real parties)")
+    return "bytes on the wire: not measured (--no-bytes)"
 
 
 def report(models: list[ModelCost], workers: int) -> str:

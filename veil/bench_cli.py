@@ -1,7 +1,8 @@
 """`veil bench`: the secure backend's cost per multiply-accumulate, per activation and per
-patch, for the `packed` lowering next to the `paper` lowering and the seed paper
-(veil.bench: bench/measure.py measures, bench/report.py reports; this only parses options
-and prints)."""
+patch, for the `packed` lowering next to the `paper` lowering and the seed paper, and the
+bytes on the wire per activation, patch and image (veil.bench: bench/measure.py measures,
+bench/traffic.py counts the frames, bench/report.py reports; this only parses options and
+prints)."""
 from __future__ import annotations
 
 import os
@@ -28,9 +29,12 @@ from veil.cli_options import key_bits_option
                    "up to 4096 packed columns, else 2; the rest is extrapolated).")
 @click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
               help="Workers assumed for the whole-image wall-time estimate.")
+@click.option("--bytes/--no-bytes", "count_bytes", default=True, show_default=True,
+              help="Run the real packed parties once on the batch and count every frame: "
+                   "bytes per activation, patch and image (models that provision quickly).")
 @click.option("--json", "as_json", is_flag=True, help="All figures as JSON.")
 @one_line_errors
-def bench(model, key_bits, patches, sample, blocks, workers, as_json):
+def bench(model, key_bits, patches, sample, blocks, workers, count_bytes, as_json):
     """Measure both lowerings layer by layer and report per MAC, activation and patch."""
     from veil.bench.measure import measure_models
     from veil.bench.report import report, report_json
@@ -40,7 +44,7 @@ def bench(model, key_bits, patches, sample, blocks, workers, as_json):
     if patches < 1 or sample < 1 or workers < 1 or (blocks is not None and blocks < 1):
         raise UserError("--patches, --sample, --workers and --blocks must be at least 1")
     results = measure_models(MODELS[model], bits, patches, sample, blocks,
-                             log=lambda line: click.echo(line, err=True))
+                             log=lambda line: click.echo(line, err=True), traffic=count_bytes)
     if as_json:
         click.echo(report_json(results, workers))
     else:

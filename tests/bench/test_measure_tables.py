@@ -38,7 +38,7 @@ def bench_tables(monkeypatch):
         built.append(self)
     monkeypatch.setattr(FixedBases, "__init__", spy)
     keys = Keys.generate(BITS)
-    cost = measure_model("tiny", BITS, patches=1, sample=2, keys=keys)
+    cost = measure_model("tiny", BITS, patches=1, sample=2, keys=keys, traffic=False)
     assert all(x.measured_blocks == x.blocks for x in cost.layers)      # whole layers timed
     return ([shape(t) for t in built if t.modulus == keys.pk_c.nsquare],
             [shape(t) for t in built if t.modulus == keys.pk_u.nsquare])

@@ -33,6 +33,11 @@ def test_text_report():
         cells = line.split("|")[1:4]                       # ms/patch offline, online; us/MAC
         assert all(float(v) > 0 for c in cells for v in c.split())
     assert "tens of hours" not in out                      # only for the seed's architecture
+    table = out[out.index("bytes on the wire, measured"):]
+    for way, kind in (("down", "GARBLED_TABLES"), ("down", "LABELS"), ("up", "OT")):
+        (row,) = [x for x in table.splitlines() if x.split()[:3] == ["offline", way, kind]]
+        assert row.split()[5] != "-"                       # a figure per activation
+    assert "per image in all:" in table and "at 100 Mbit/s" in table
     assert "bench took" in res.stderr
 
 
@@ -52,3 +57,14 @@ def test_json_figures_positive():
                s["paper"]["per_patch"], *s["ratios"].values(), s["image"]["cpu"]]
     assert all(v > 0 for v in figures)
     assert s["image"]["patches"] == 512 * 512                # stride 1, 1x1 output patches
+    t = s["traffic"]
+    assert t["image"]["patches"] == 512 * 512 and t["patches_in_run"] == 1
+    assert t["image"]["total"] == pytest.approx(sum(r["per_image"] for r in t["rows"]
+                                                    if r["per_image"] and r["kind"] != "all"))
+    assert all(v > 0 for v in t["per_activation"].values())
+    assert sum(f["bytes"] for f in m["traffic"]["frames"]) == sum(
+        r["bytes"] for r in t["rows"] if r["kind"] != "all")
+
+
+def test_no_bytes():
+    assert "bytes on the wire: not measured (--no-bytes)" in invoke("--no-bytes").stdout
