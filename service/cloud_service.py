@@ -44,6 +44,7 @@ from veil.service.limits import (MANIFEST_BYTES, MODEL_UPLOAD_FRAME_BYTES,
 from veil.service.manifest import (MANIFEST_FIELDS, Transcript, check_fields, check_kappa,
                                    check_key_bits, key_bits_allowed, signer, verify_manifest,
                                    verify_seal)
+from veil.service.owner_keys import OwnerPublicKey
 from veil.service.messages import check_json_fields, recv_json, send_json, user_id as user_id_of
 from veil.service.ratelimit import RateLimited, RateLimiter
 from veil.service.store import ModelRecord, Store
@@ -93,9 +94,9 @@ class CloudService:
             raise ServiceError("the published spec does not match its structure digest")
         return cached[0]
 
-    def _signed_manifest(self, ch: Channel) -> tuple[dict, str]:
-        """The manifest and its signer's owner id, once the signer is allowed and the
-        signature, the limits, the name's owner and the counter pass."""
+    def _signed_manifest(self, ch: Channel) -> tuple[dict, OwnerPublicKey]:
+        """The manifest and its signer, once the signer is allowed and the signature, the
+        limits, the name's owner and the counter pass."""
         obj = recv_json(ch, ServiceKind.MANIFEST, {}, max_payload=MANIFEST_BYTES)
         if "signature" not in obj or "owner_key" not in obj:
             raise ServiceError("unsigned publish refused: this cloud accepts only manifests "
