@@ -146,7 +146,7 @@ class CloudService:
     # -- user ---------------------------------------------------------------------------------
     def _lookup(self, uid: str, model: str) -> P.PublicKey | None:
         user = self.store.user(uid)
-        if user is None or self.store.get_model(model, uid) is None:
+        if user is None or self.store.served_model(model, uid) is None:
             return None
         return P.loads_public_key(user.public_key)
 
@@ -177,7 +177,7 @@ class CloudService:
         ident: Identity = authenticate_user(ch, self._lookup, user_key=self._user_key,
                                             decoys=self._decoys)
         ch.mark_authenticated()
-        rec = self.store.get_model(ident.model, ident.user_id)
+        rec = self.store.served_model(ident.model, ident.user_id)
         if rec is None:
             raise ServiceError(f"no model {ident.model!r} for this user")
         bits = rec.manifest["modulus_bits"]

@@ -91,6 +91,17 @@ def dumps_public(pub: OwnerPublicKey) -> bytes:
                                                 serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
+def owner_id_of(text: str) -> str:
+    """The fingerprint of the owner named by `text`: an OWNER.pub file, or the fingerprint
+    itself (64 hex digits, as `veil cloud owners` lists it)."""
+    if Path(text).is_file():
+        return load_public(text).fingerprint
+    if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower()
+    raise UsageError(f"{text[:80]!r} is neither an owner's public key file nor an owner "
+                     "fingerprint (64 hex digits)")
+
+
 def keygen(path: str | os.PathLike) -> tuple[Path, Path, OwnerKey]:
     """OWNER.key (0600) and OWNER.pub beside it, each written atomically. An existing
     OWNER.key is never overwritten: its model names belong to it."""

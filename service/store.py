@@ -207,6 +207,12 @@ class Store(ProvisioningState, UsageRecords):
         records = self._models("name = ? AND user_id = ?", (name, user_id))
         return records[0] if records else None
 
+    def served_model(self, name: str, user_id: str) -> ModelRecord | None:
+        """The model the cloud serves under `name` to `user_id`: None also when the owner
+        that signed it has been disallowed since (store_owners.disallow)."""
+        rec = self.get_model(name, user_id)
+        return rec if rec is not None and self.owner(rec.owner_id) is not None else None
+
     def list_models(self, user_id: str) -> list[ModelRecord]:
         return self._models("user_id = ?", (user_id,))
 

@@ -9,6 +9,11 @@ the version it replaces (a replayed manifest cannot roll a model back: manifest.
 Allowing an owner touches no blob file, so `allow_owner` and `list_owners` open the database
 directly, without the store's exclusive lock: the operator can allow an owner while the cloud
 runs, and the cloud sees it at the next publish (it reads the owners table every time).
+
+Disallowing (revoking) an owner marks its row, and `owner` no longer finds it: it can no
+longer publish, and the cloud stops serving the models it signed (a user asking for one is
+answered as for a pair the cloud does not serve). The names it holds stay held by its key, so
+no other owner can take them over; allowing the key again restores all of it.
 """
 from __future__ import annotations
 
@@ -23,8 +28,8 @@ from veil.service.owner_keys import fingerprint
 from veil.util.errors import ServiceError
 
 MAX_LABEL = 64
-_SELECT = ("SELECT o.owner_id, o.public_key, o.label, o.allowed_at, COUNT(n.name) FROM owners o "
-           "LEFT JOIN model_names n ON n.owner_id = o.owner_id")
+_SELECT = ("SELECT o.owner_id, o.public_key, o.label, o.allowed_at, COUNT(n.name), o.revoked_at "
+           "FROM owners o LEFT JOIN model_names n ON n.owner_id = o.owner_id")
 
 
 class PublishRefused(ServiceError):
@@ -32,13 +37,16 @@ class PublishRefused(ServiceError):
 
 
 def _record(row) -> OwnerRecord:
-    return OwnerRecord(row[0], bytes(row[1]), row[2], row[3], row[4])
+    return OwnerRecord(row[0], bytes(row[1]), row[2], row[3], row[4], row[5])
 
 
-def owner(c: sqlite3.Connection, owner_id: str) -> OwnerRecord | None:
+def owner(c: sqlite3.Connection, owner_id: str, revoked: bool = False) -> OwnerRecord | None:
+    """The allowed owner `owner_id` (with `revoked`, also one disallowed since), or None."""
     row = c.execute(f"{_SELECT} WHERE o.owner_id = ? GROUP BY o.owner_id",
                     (owner_id,)).fetchone()
-    return None if row is None else _record(row)
+    if row is None or (row[5] is not None and not revoked):
+        return None
+    return _record(row)
 
 
 def owners(c: sqlite3.Connection) -> list[OwnerRecord]:
@@ -46,18 +54,31 @@ def owners(c: sqlite3.Connection) -> list[OwnerRecord]:
 
 
 def allow(c: sqlite3.Connection, public_key: bytes, label: str) -> tuple[OwnerRecord, bool]:
-    """(the owner, whether it is new); in the caller's transaction."""
+    """(the owner, whether it is newly allowed: a new key or a revoked one restored); in the
+    caller's transaction. The label of a key already known is kept."""
     if len(public_key) != 32:
         raise ValueError("an owner key is 32 bytes")
     if not 0 < len(label) <= MAX_LABEL or not label.isprintable():
         raise StoreError(f"owner label must be 1 to {MAX_LABEL} printable characters")
     owner_id = fingerprint(public_key)
+    existing = owner(c, owner_id, revoked=True)
+    if existing is not None and existing.revoked_at is None:
+        return existing, False
+    if existing is not None:
+        c.execute("UPDATE owners SET revoked_at = NULL WHERE owner_id = ?", (owner_id,))
+    else:
+        c.execute("INSERT INTO owners VALUES (?, ?, ?, ?, NULL)",
+                  (owner_id, bytes(public_key), label, time.time()))
+    return owner(c, owner_id), True
+
+
+def disallow(c: sqlite3.Connection, owner_id: str) -> OwnerRecord | None:
+    """Revoke an allowed owner; the record it had, or None if it was not allowed. In the
+    caller's transaction."""
     existing = owner(c, owner_id)
     if existing is not None:
-        return existing, False
-    c.execute("INSERT INTO owners VALUES (?, ?, ?, ?)",
-              (owner_id, bytes(public_key), label, time.time()))
-    return owner(c, owner_id), True
+        c.execute("UPDATE owners SET revoked_at = ? WHERE owner_id = ?", (time.time(), owner_id))
+    return existing
 
 
 def authorise(c: sqlite3.Connection, name: str, user_id: str, owner_id: str, counter: int,
@@ -110,6 +131,17 @@ def allow_owner(directory: str | os.PathLike, public_key: bytes,
     try:
         with transaction(conn):
             return allow(conn, public_key, label)
+    finally:
+        conn.close()
+
+
+def disallow_owner(directory: str | os.PathLike, owner_id: str) -> OwnerRecord | None:
+    """Revoke the owner with fingerprint `owner_id` in the store at `directory`, running or
+    not; the record it had, or None if it was not allowed."""
+    conn, _ = _database(directory, create=False)
+    try:
+        with transaction(conn):
+            return disallow(conn, owner_id)
     finally:
         conn.close()
 

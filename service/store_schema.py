@@ -65,6 +65,7 @@ class OwnerRecord:
     label: str
     allowed_at: float
     models: int = 0                             # model names it holds
+    revoked_at: float | None = None             # disallowed since (store_owners.disallow)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ CREATE TABLE owners (                       -- the owner keys the operator allow
     owner_id   TEXT PRIMARY KEY,            -- hex SHA-256 of public_key
     public_key BLOB NOT NULL,               -- raw Ed25519
     label      TEXT NOT NULL,
-    allowed_at REAL NOT NULL);
+    allowed_at REAL NOT NULL,
+    revoked_at REAL);                       -- set by disallow-owner, cleared by allow-owner
 CREATE TABLE model_names (                  -- a name belongs to the owner that first used it
     name       TEXT PRIMARY KEY,
     owner_id   TEXT NOT NULL REFERENCES owners(owner_id),

@@ -180,16 +180,39 @@ def cloud_allow_owner(store_dir, owner_pub, label):
                f"{rec.owner_id}", err=True)
 
 
+@cloud.command("disallow-owner")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of the store (works while the cloud runs).")
+@click.argument("owner")
+@_network_errors
+def cloud_disallow_owner(store_dir, owner):
+    """Revoke the owner OWNER (its OWNER.pub, or its fingerprint from `veil cloud owners`): it
+    can no longer publish and its models are no longer served; the names it holds stay its
+    own, and allow-owner restores everything."""
+    from veil.service.owner_keys import owner_id_of
+    from veil.service.store_owners import disallow_owner
+    owner_id = owner_id_of(owner)
+    rec = disallow_owner(store_dir, owner_id)
+    if rec is None:
+        from veil.service.store_schema import StoreError
+        raise StoreError(f"owner key {owner_id} is not allowed on the store at {store_dir}")
+    click.echo(f"disallowed owner {rec.label!r}, key {rec.owner_id}: its {rec.models} model "
+               "name(s) are no longer served and stay reserved to it", err=True)
+
+
 @cloud.command("owners")
 @click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False))
 @_network_errors
 def cloud_owners(store_dir):
-    """List the allowed owner keys: fingerprint, label, model names held, date allowed."""
+    """List the owner keys: fingerprint, label, model names held, date allowed (or revoked)."""
     import time
     from veil.service.store_owners import list_owners
     for o in list_owners(store_dir):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(o.allowed_at))
-        click.echo(f"{o.owner_id}  {o.label}  {o.models} model name(s)  allowed {when}")
+        state = f"allowed {when}"
+        if o.revoked_at is not None:
+            state += time.strftime("  revoked %Y-%m-%d %H:%M", time.localtime(o.revoked_at))
+        click.echo(f"{o.owner_id}  {o.label}  {o.models} model name(s)  {state}")
 
 
 @cloud.command("tls-cert")
