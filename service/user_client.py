@@ -28,6 +28,7 @@ from veil.service.auth import prove_identity
 from veil.service.client import connect
 from veil.service.journal import Journal
 from veil.service.manifest import MANIFEST_FIELDS, check_served
+from veil.service.seen_models import check_and_record, default_path as seen_default
 from veil.service.messages import SERVICE_LOWERING, check_name, recv_json, send_json, user_id
 from veil.service.owner_keys import OwnerPublicKey, load_public
 from veil.service.error_frames import ServiceError
@@ -42,7 +43,10 @@ class RemoteSession:
     """One authenticated connection running the protocol for one model."""
 
     def __init__(self, address: str, sk: P.PrivateKey, model: str, tls=None,
-                 executor: Executor | None = None, owner_pub: OwnerPublicKey | None = None):
+                 executor: Executor | None = None, owner_pub: OwnerPublicKey | None = None,
+                 seen_models: Path | None = None):
+        """`seen_models`: the file of the newest versions served (seen_models.py; default
+        under the user's config folder), against a cloud serving an older signed one."""
         self.sk, self.model = sk, check_name(model)
         self.ch: Channel = connect(address, tls)
         send_json(self.ch, ServiceKind.REQUEST, {"op": "denoise"})
@@ -51,6 +55,8 @@ class RemoteSession:
                                   max_payload=MANIFEST_BYTES + 256)  # + its version
         self.owner = check_served(self.manifest, user_id(sk.public), model, sk.public.bits,
                                   owner_pub)
+        check_and_record(seen_models or seen_default(), self.owner.fingerprint,
+                         user_id(sk.public), model, self.manifest["counter"])
         self.ch.max_payload = USER_FRAME_BYTES
         self.program = compile_published(self.manifest["spec"], self.manifest["modulus_bits"],
                                          self.manifest["kappa"], f"<model {model}>",
