@@ -29,7 +29,7 @@ def test_operator_certificate_trusted_with_tls_ca(world):
         publish(tmp, cloud, "alice", "tiny-a", "--tls-ca", tmp / "cert.pem")
         denoise(tmp, cloud, "alice", "tiny-a", "small.png", "out.png", "--tls-ca", tmp / "cert.pem")
         assert same_as_plaintext(tmp, "small.png", "out.png")
-        assert not (tmp / "config").exists()          # a CA file needs no known_clouds
+        assert not (tmp / "config" / "veil" / "known_clouds").exists()  # a CA file needs none
         plain = denoise(tmp, cloud, "alice", "tiny-a", "small.png", "p.png",
                         "--insecure-plaintext", check=False)
         assert plain.returncode == 1 and "requires TLS" in plain.stderr, plain.stderr
@@ -44,6 +44,7 @@ def test_plaintext_only_with_the_flag_and_only_on_loopback(world):
                    "--host", "0.0.0.0", check=False)
     assert refused.returncode == 1 and "only for loopback" in refused.stderr, refused.stderr
     assert not (tmp / "never").exists()
+    veil("cloud", "allow-owner", "--store", tmp / "plain-store", tmp / "owner.pub")
     cloud = Cloud(tmp / "plain-store", "--insecure-plaintext")
     try:
         assert "warning: --insecure-plaintext" in cloud.log and cloud.fingerprint is None
