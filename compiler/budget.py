@@ -1,16 +1,30 @@
-"""How much a spec may ask the compiler for, checked before anything is allocated.
+"""How much a spec may ask the compiler for, checked before the work it would cost is done.
 
-A spec is a few hundred bytes, but its dense clauses declare arrays: the checker draws or
-reads every weight in float64, quantises it and lowers each layer, so a 400-byte spec that
-declares 40 million weights costs gigabytes. Specs reach the cloud over the network, so the
-sizes are charged against these budgets clause by clause, and the first clause over budget
-is a SpecError at its position. burger, the largest shipped model (the seed paper's
-architecture), has 9,437,184 weights in its largest layer and 27,800,800 in all.
+Specs reach the cloud over the network (a signed manifest of at most 64 KiB), so every size
+a spec chooses is bounded here, in one place, and charged before anything is allocated for
+it; an overrun is one SpecError at the spec's position that names the limit.
+
+- The text (parser.py): its length bounds the parse (lark takes 10 to 30 us of CPU per
+  character); nesting bounds the checker's recursion over expressions; a number's length its
+  digits.
+- Weights (check.py): the checker draws or reads every weight in float64, quantises it and
+  lowers each layer, so a 400-byte spec that declares 40 million weights costs gigabytes.
+  burger, the largest shipped model (the seed paper's architecture), has 9,437,184 weights in
+  its largest layer and 27,800,800 in all.
 """
 from __future__ import annotations
 
 from veil.compiler.errors import SourcePos, SpecError
 
+# -- the text (parser.py) ------------------------------------------------------------------
+MAX_SPEC_CHARS = 1 << 14             # 16,384: compact.veil has 1,010, the prelude 267; parsing
+                                     # the worst 16 KiB takes 0.25 s of CPU
+MAX_NUMBER_CHARS = 100               # no size or coefficient needs more; Python's int()
+                                     # refuses over 4300 digits with a ValueError
+MAX_NESTING = 64                     # parentheses, and operators within operators; a degree-16
+                                     # polynomial in Horner form nests 16 and 33, tanh* 0 and 4
+
+# -- weights (check.py) ----------------------------------------------------------------------
 MAX_LAYER_WEIGHTS = 1 << 24          # 16,777,216: burger's 3072 x 3072 layer fits 1.8 times
 MAX_MODEL_WEIGHTS = 1 << 25          # 33,554,432: burger's five layers fit 1.2 times
 MAX_DENSE_LAYERS = 32                # each hidden layer lowers its own activation circuit
