@@ -9,16 +9,17 @@ from typing import Mapping
 import numpy as np
 
 from veil.compiler import ast
+from veil.compiler.activation_table import ActivationRangeError, ActivationTable
+from veil.compiler.budget import (KAPPA_CHARGED, MAX_ACTIVATIONS, MAX_DEGREE, MAX_SEGMENTS,
+                                  CircuitBudget, WeightBudget)
+from veil.compiler.circuit_estimate import estimated_ands, range_cells
 from veil.compiler.errors import SourcePos, SpecError
 from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
                                  Symmetry)
 from veil.compiler.parser import keywords, parse_prelude
 from veil.compiler.polynomials import first_pos, polynomial
-from veil.compiler.budget import WeightBudget
 from veil.compiler.weights import glorot_uniform, load_npz
-
-MAX_DEGREE = 16          # of an activation polynomial
 
 
 # --- entry point ---
@@ -54,6 +55,9 @@ def check(spec: ast.Spec, activations: Mapping[str, ActivationDef],
 
 def check_activations(decls, known: Mapping[str, ActivationDef]) -> dict[str, ActivationDef]:
     out = dict(known)
+    if len(decls) > MAX_ACTIVATIONS:
+        raise SpecError.at(decls[MAX_ACTIVATIONS].pos, f"a spec may define at most "
+                                                       f"{MAX_ACTIVATIONS} activations")
     for d in decls:
         if d.name in keywords():
             raise SpecError.at(d.name_pos, f"'{d.name}' is a keyword, not a usable activation name")
@@ -65,6 +69,10 @@ def check_activations(decls, known: Mapping[str, ActivationDef]) -> dict[str, Ac
 
 
 def _check_activation(d: ast.ActivationDecl) -> ActivationDef:
+    if len(d.segments) > MAX_SEGMENTS:
+        raise SpecError.at(d.segments[MAX_SEGMENTS].pos, f"activation '{d.name}': an "
+                                                         f"activation may have at most "
+                                                         f"{MAX_SEGMENTS} segments")
     bounds, coeffs = [], []
     for seg in d.segments:
         b = seg.bound
@@ -134,6 +142,7 @@ def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str,
     coeff_frac = _int(coeff.frac, "coefficient frac", 0, MAX_TOTAL - 1)
     shapes = _layer_shapes(dense, geometry, known)
     acc = _accumulators(dense, shapes, fmt, single["bias"])
+    _charge_circuits(dense, acc, known, fmt["activation"], coeff_frac)
     source, params = _float_params(single["weights"], dense, shapes, path, allow_weight_files)
 
     layers = []
@@ -240,6 +249,24 @@ def _accumulators(dense: list[ast.Dense], shapes: list[tuple[int, int]],
                                          f"(at most {bits - 1 - frac} integer bits)")
         acc.append((bits, frac))
     return acc
+
+
+def _charge_circuits(dense: list[ast.Dense], acc: list[tuple[int, int]],
+                     known: dict[str, ActivationDef], act_format: FixFormat,
+                     coeff_frac: int) -> None:
+    """Each hidden layer's activation, quantised for its accumulator (no range analysis),
+    charged against the circuit budgets before anything is enumerated, synthesised or drawn."""
+    budget = CircuitBudget()
+    for k, (d, (bits, frac)) in enumerate(zip(dense, acc), start=1):
+        if d.activation is None:
+            continue
+        try:
+            table = ActivationTable.quantise(known[d.activation], bits, frac, act_format,
+                                             coeff_frac)
+        except ActivationRangeError as exc:             # as lower.py reports it
+            raise SpecError.at(d.pos, f"layer {k}: {exc}") from None
+        budget.charge(k, d.activation, (d.activation, bits, frac), range_cells(table),
+                      estimated_ands(table, KAPPA_CHARGED), d.activation_pos)
 
 
 def _float_params(src: ast.Entry, dense: list[ast.Dense], shapes: list[tuple[int, int]],
