@@ -1,8 +1,8 @@
 """Attacks on publishing, against a real server on 127.0.0.1: only an allowed owner's signed
 manifest is accepted, checked before anything else is done with it; a name stays with its
-first owner; a replayed or tampered manifest, a swapped upload, a spec that names a file, a
-compile bomb and a huge key are refused, and the reply tells nothing about the cloud's
-files (the user's side: test_owner_pub.py)."""
+first owner; a replayed or tampered manifest, a swapped upload, a spec that names a file,
+compile bombs (weights, an activation) and a huge key are refused, and the reply tells
+nothing about the cloud's files (the user's side: test_owner_pub.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +15,7 @@ import pytest
 from gmpy2 import mpz
 
 from veil.backends.yao import paillier as P
+from veil.compiler import lower
 from veil.compiler.digest import structure_digest
 from veil.models.catalog import compile_model
 from veil.service.cloud_service import CloudService
@@ -208,6 +209,32 @@ def test_compile_bomb_is_refused_before_allocating(tmp_path, owners, users):
             tracemalloc.stop()
     assert peak < 8 << 20, f"{peak / 1e6:.1f} MB allocated before refusing: {reply}"
     assert ":11:5: layer 2 has 40960000 weights, more than the" in reply, reply
+
+
+def test_activation_bomb_is_refused_before_any_circuit_is_built(tmp_path, owners, users,
+                                                                monkeypatch):
+    """64 segments, each a different quadratic (a 3 KB spec): the old cloud synthesised and
+    optimised their circuits for 12 s of CPU before it found that the digest did not match;
+    now the circuit budget refuses the dense clause that uses the activation, in the usual
+    one line, before a gate is built."""
+    segments = "".join(f"    |x| <= {1.52 * (k + 1) / 64:.6f} : -0.{2716 + 37 * k} * x^2 + x\n"
+                       for k in range(64))
+    spec = (f"activation a odd saturate 1 {{\n{segments}}}\n"
+            + TINY_HEAD.replace("fix<10, 8>", "fix<16, 12>") + "    weights random seed 1\n"
+            "    dense 25 -> 8 a\n    dense 8 -> 8 a\n    dense 8 -> 1\n}\n")
+    pk = users["alice"][0]
+    _, good = prepare("tiny", pk, "m", owners["carol"][1])
+    manifest = sign_manifest(dict(good, spec=spec), owners["carol"][1])
+    built = []
+    monkeypatch.setattr(lower, "activation_circuit", lambda *a: built.append(a))
+    monkeypatch.setattr(lower, "masked_activation_circuit", lambda *a: built.append(a))
+    with cloud(tmp_path, owners) as (address, _):
+        reply = raw_publish(address, manifest, key_bytes(pk), timeout=60)
+    assert reply.startswith("the published spec does not compile: <model m>:76:19: layer 1: "
+                            "activation 'a' needs about "), reply
+    assert reply.endswith(" ANDs, more than the 8192 an activation circuit may have"), reply
+    assert "\n" not in reply and built == []
+    assert stored(tmp_path, "m", user_id(pk)) is None
 
 
 @pytest.mark.parametrize("allow_test_keys", [False, True])
