@@ -60,6 +60,24 @@ class ActivationTable:
     @classmethod
     def build(cls, act: ActivationDef, acc_bits: int, acc_frac: int,
               out_format: FixFormat, coeff_frac: int) -> "ActivationTable":
+        """The table, its values checked against the output format (a range analysis)."""
+        table = cls.quantise(act, acc_bits, acc_frac, out_format, coeff_frac)
+        lo, hi = table.ranges()["y"]
+        lo, hi = min(lo, table.saturation), max(hi, table.saturation)
+        if table.odd:
+            lo, hi = min(lo, -hi), max(hi, -lo)
+        f_a = out_format.frac
+        if lo < out_format.min_int or hi > out_format.max_int:
+            raise ActivationRangeError(
+                f"activation {act.name} takes values in [{lo / 2 ** f_a:g}, {hi / 2 ** f_a:g}], "
+                f"outside {out_format}")
+        return table
+
+    @classmethod
+    def quantise(cls, act: ActivationDef, acc_bits: int, acc_frac: int,
+                 out_format: FixFormat, coeff_frac: int) -> "ActivationTable":
+        """The table without the range analysis: cheap, what the compile budgets are charged
+        with (budget.py) before anything is enumerated or synthesised."""
         f_a = out_format.frac
         if acc_frac < f_a:
             raise ActivationRangeError(
@@ -91,15 +109,24 @@ class ActivationTable:
             coeffs=tuple(tuple(int(np.rint(c * 2 ** coeff_frac)) for c in seg)
                          for seg in act.coeffs),
             saturation=int(np.rint(act.saturation * 2 ** f_a)))
-        lo, hi = table.ranges()["y"]
-        lo, hi = min(lo, table.saturation), max(hi, table.saturation)
-        if table.odd:
-            lo, hi = min(lo, -hi), max(hi, -lo)
-        if lo < out_format.min_int or hi > out_format.max_int:
+        # The powers too, whatever their coefficients: one too small to quantise to a nonzero
+        # integer escapes the check above, and its power is still computed (P(j-1) * a).
+        last_int = table.thresholds[-1]
+        product = max((p * last_int for p in table.powers_at(last_int)[:-1]), default=0)
+        if product >= 1 << 62:
             raise ActivationRangeError(
-                f"activation {act.name} takes values in [{lo / 2 ** f_a:g}, {hi / 2 ** f_a:g}], "
-                f"outside {out_format}")
+                f"activation {act.name}: its powers of |x| reach about "
+                f"2^{product.bit_length() - 1} in fixed point, more than the 2^62 supported; "
+                f"lower the bounds or the degree")
         return table
+
+    def powers_at(self, a: int) -> list[int]:
+        """[a, P2, .., P_degree] at one magnitude, exactly (Python integers); each is
+        nondecreasing in a, so at T[k] it is the largest over segment k and below."""
+        powers = [a]
+        for _ in range(2, self.degree + 1):
+            powers.append((powers[-1] * a) >> self.out_format.frac)
+        return powers
 
     @property
     def shift(self) -> int:

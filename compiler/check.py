@@ -9,6 +9,10 @@ from typing import Mapping
 import numpy as np
 
 from veil.compiler import ast
+from veil.compiler.activation_table import ActivationRangeError, ActivationTable
+from veil.compiler.budget import (KAPPA_CHARGED, MAX_ACTIVATIONS, MAX_DEGREE, MAX_SEGMENTS,
+                                  CircuitBudget, WeightBudget)
+from veil.compiler.circuit_estimate import estimated_ands, range_cells
 from veil.compiler.errors import SourcePos, SpecError
 from veil.compiler.fixedpoint import MAX_TOTAL, FixFormat
 from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, Normalisation,
@@ -16,9 +20,6 @@ from veil.compiler.model import (ActivationDef, CheckedModel, Geometry, Layer, N
 from veil.compiler.parser import keywords, parse_prelude
 from veil.compiler.polynomials import first_pos, polynomial
 from veil.compiler.weights import glorot_uniform, load_npz
-
-MAX_DEGREE = 16          # of an activation polynomial
-MAX_LAYER_WEIGHTS = 1 << 30
 
 
 # --- entry point ---
@@ -36,21 +37,27 @@ def _prelude_activations() -> dict[str, ActivationDef]:
     return check_activations(prelude.activations, {})
 
 
-def check(spec: ast.Spec, activations: Mapping[str, ActivationDef]) -> CheckedModel:
-    """Check a parsed spec given the already known activations (normally the prelude's)."""
+def check(spec: ast.Spec, activations: Mapping[str, ActivationDef],
+          allow_weight_files: bool = True) -> CheckedModel:
+    """Check a parsed spec given the already known activations (normally the prelude's).
+    Without `allow_weight_files` a `weights "FILE"` clause is a SpecError and no file is
+    opened: a spec from the network must not make its reader open its files."""
     known = check_activations(spec.activations, activations)
     if not spec.models:
         raise SpecError(spec.path, 1, 1, "the spec defines no model")
     if len(spec.models) > 1:
         raise SpecError.at(spec.models[1].pos, "a spec defines exactly one model "
                                                f"('{spec.models[0].name}' came first)")
-    return _check_model(spec.models[0], known, spec.path)
+    return _check_model(spec.models[0], known, spec.path, allow_weight_files)
 
 
 # --- activations ---
 
 def check_activations(decls, known: Mapping[str, ActivationDef]) -> dict[str, ActivationDef]:
     out = dict(known)
+    if len(decls) > MAX_ACTIVATIONS:
+        raise SpecError.at(decls[MAX_ACTIVATIONS].pos, f"a spec may define at most "
+                                                       f"{MAX_ACTIVATIONS} activations")
     for d in decls:
         if d.name in keywords():
             raise SpecError.at(d.name_pos, f"'{d.name}' is a keyword, not a usable activation name")
@@ -62,6 +69,10 @@ def check_activations(decls, known: Mapping[str, ActivationDef]) -> dict[str, Ac
 
 
 def _check_activation(d: ast.ActivationDecl) -> ActivationDef:
+    if len(d.segments) > MAX_SEGMENTS:
+        raise SpecError.at(d.segments[MAX_SEGMENTS].pos, f"activation '{d.name}': an "
+                                                         f"activation may have at most "
+                                                         f"{MAX_SEGMENTS} segments")
     bounds, coeffs = [], []
     for seg in d.segments:
         b = seg.bound
@@ -105,7 +116,8 @@ def _int(n: ast.Num, what: str, lo: int, hi: int | None = None) -> int:
     return v
 
 
-def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -> CheckedModel:
+def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str,
+                 allow_weight_files: bool) -> CheckedModel:
     single: dict[str, ast.Entry] = {}
     dense: list[ast.Dense] = []
     for e in m.entries:
@@ -130,7 +142,8 @@ def _check_model(m: ast.ModelDecl, known: dict[str, ActivationDef], path: str) -
     coeff_frac = _int(coeff.frac, "coefficient frac", 0, MAX_TOTAL - 1)
     shapes = _layer_shapes(dense, geometry, known)
     acc = _accumulators(dense, shapes, fmt, single["bias"])
-    source, params = _float_params(single["weights"], dense, shapes, path)
+    _charge_circuits(dense, acc, known, fmt["activation"], coeff_frac)
+    source, params = _float_params(single["weights"], dense, shapes, path, allow_weight_files)
 
     layers = []
     for k, (d, (n_in, n_out), (bits, frac), (w, b)) in enumerate(
@@ -183,12 +196,11 @@ def _format(f: ast.Format) -> FixFormat:
 def _layer_shapes(dense: list[ast.Dense], g: Geometry,
                   known: dict[str, ActivationDef]) -> list[tuple[int, int]]:
     shapes: list[tuple[int, int]] = []
+    budget = WeightBudget()
     for k, d in enumerate(dense, start=1):
         n_in = _int(d.n_in, "layer input size", 1)
         n_out = _int(d.n_out, "layer output size", 1)
-        if n_in * n_out > MAX_LAYER_WEIGHTS:
-            raise SpecError.at(d.pos, f"layer {k} has {n_in * n_out} weights, more than the "
-                                      f"{MAX_LAYER_WEIGHTS} supported")
+        budget.charge(k, n_in, n_out, d.pos)
         last = k == len(dense)
         if k == 1 and n_in != g.input_size ** 2:
             s = g.input_size
@@ -239,12 +251,33 @@ def _accumulators(dense: list[ast.Dense], shapes: list[tuple[int, int]],
     return acc
 
 
+def _charge_circuits(dense: list[ast.Dense], acc: list[tuple[int, int]],
+                     known: dict[str, ActivationDef], act_format: FixFormat,
+                     coeff_frac: int) -> None:
+    """Each hidden layer's activation, quantised for its accumulator (no range analysis),
+    charged against the circuit budgets before anything is enumerated, synthesised or drawn."""
+    budget = CircuitBudget()
+    for k, (d, (bits, frac)) in enumerate(zip(dense, acc), start=1):
+        if d.activation is None:
+            continue
+        try:
+            table = ActivationTable.quantise(known[d.activation], bits, frac, act_format,
+                                             coeff_frac)
+        except ActivationRangeError as exc:             # as lower.py reports it
+            raise SpecError.at(d.pos, f"layer {k}: {exc}") from None
+        budget.charge(k, d.activation, (d.activation, bits, frac), range_cells(table),
+                      estimated_ands(table, KAPPA_CHARGED), d.activation_pos)
+
+
 def _float_params(src: ast.Entry, dense: list[ast.Dense], shapes: list[tuple[int, int]],
-                  spec_path: str) -> tuple[str, list]:
+                  spec_path: str, allow_files: bool) -> tuple[str, list]:
     if isinstance(src, ast.WeightsRandom):
         seed = _int(src.seed, "seed", 0)
         return f"random seed {seed}", glorot_uniform(shapes, seed)
     assert isinstance(src, ast.WeightsFile)
+    if not allow_files:
+        raise SpecError.at(src.pos, "a published spec may not name a weights file (only "
+                                    "'weights random seed N')")
     path = Path(spec_path).parent / src.path
     return f"file {src.path}", load_npz(path, shapes, src.pos, [d.pos for d in dense])
 

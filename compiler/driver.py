@@ -21,10 +21,12 @@ def lowering_named(name: str | Lowering) -> Lowering:
 
 
 def compile_text(text: str, source: str, lowering: str | Lowering = Lowering.PACKED,
-                 security: SecurityParams = SecurityParams()) -> Program:
+                 security: SecurityParams = SecurityParams(),
+                 allow_weight_files: bool = True) -> Program:
     """`source` names the text in error messages (a path, or e.g. '<model compact>') and is
-    the folder a `weights "FILE"` clause is relative to."""
-    program = lower(check(parse_text(text, source), load_prelude()), lowering_named(lowering),
-                    security)
+    the folder a `weights "FILE"` clause is relative to; text from the network is compiled
+    with `allow_weight_files=False` (check.check)."""
+    checked = check(parse_text(text, source), load_prelude(), allow_weight_files)
+    program = lower(checked, lowering_named(lowering), security)
     program.verify()
     return program

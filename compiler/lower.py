@@ -1,8 +1,8 @@
 """Lowering: a checked model -> Program (stages, packed layouts, optimised activation circuits).
 
 Every neuron of every layer that shares an activation and the same formats shares one
-circuit: it is synthesised and optimised once (the burger spec has four hidden layers but
-only two distinct accumulator widths).
+circuit: it is synthesised, optimised, verified and linearised once (the burger spec has four
+hidden layers but only two distinct accumulator widths).
 """
 from __future__ import annotations
 
@@ -42,11 +42,12 @@ def lower(model: CheckedModel, lowering: Lowering = Lowering.PACKED,
         table = activation_table(model, layer)
         if table not in circuits:
             circuits[table] = (optimise(activation_circuit(table)),
-                               optimise(masked_activation_circuit(table, security.kappa)))
-        bare, masked = circuits[table]
+                               optimise(masked_activation_circuit(table, security.kappa)), {})
+        bare, masked, forms = circuits[table]
         name = f"act{layer.index}"
         g.add_node(name, stage=ActivationStage(index=layer.index, width=layer.n_out,
-                                               table=table, circuit=bare, masked=masked))
+                                               table=table, circuit=bare, masked=masked,
+                                               forms=forms))
         g.add_edge(prev, name)
         prev = name
     g.add_node("output", stage=OutputStage(width=model.layers[-1].n_out,

@@ -17,8 +17,16 @@ Grammar (compiler/grammar.lark; `#` starts a comment, whitespace and newlines ar
     expr        := expr ('+'|'-') expr | expr ('*'|'/') expr | '-' expr | expr '^' expr
                  | '(' expr ')' | NUMBER | NAME       # usual precedence, '^' binds tightest
     NAME        := [A-Za-z_][A-Za-z0-9_]*
-    NUMBER      := 12 | 0.5 | .5 | 2.5e-3             # signs are operators; 100 chars at most
+    NUMBER      := 12 | 0.5 | .5 | 2.5e-3             # signs are operators
     STRING      := "double-quoted"
+
+Limits (compiler/budget.py): a spec has at most MAX_SPEC_CHARS characters, a number at most
+MAX_NUMBER_CHARS, and an expression nests at most MAX_NESTING deep, counting parentheses and,
+separately, operators within operators (`-(-(x))` is two of each). lark's LALR parser is a
+loop over tokens and the tree is transformed without recursion (Transformer_NonRecursive), so
+nothing here recurses on the input's nesting; the limit protects what comes after (the
+checker's polynomials recurse), and parentheses are counted while parsing so that a text of
+'(' is refused at the first one too deep rather than after it is all parsed.
 
 Keywords (the quoted words above) win over names wherever both could appear, so they are
 not valid activation names. Whether numbers are integers, expressions affine or polynomial,
@@ -38,13 +46,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from veil.compiler import ast
+from veil.compiler.budget import MAX_NESTING, MAX_NUMBER_CHARS, MAX_SPEC_CHARS
 from veil.compiler.errors import SourcePos, SpecError
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 PRELUDE = Path(__file__).with_name("prelude.veil")
-# A number longer than this is refused where it is written: no format, size or coefficient
-# needs it, and Python's int() refuses a string of over 4300 digits with a ValueError.
-MAX_NUMBER_CHARS = 100
 
 
 @functools.cache
@@ -54,8 +60,13 @@ def _lark() -> Lark:
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.Spec:
+    if len(text) > MAX_SPEC_CHARS:
+        line = text.count("\n", 0, MAX_SPEC_CHARS) + 1
+        column = MAX_SPEC_CHARS - text.rfind("\n", 0, MAX_SPEC_CHARS)
+        raise SpecError(path, line, column, f"the spec has {len(text)} characters, more than "
+                                            f"the {MAX_SPEC_CHARS} a spec may have")
     try:
-        tree = _lark().parse(text)
+        tree = _parse(text, path)
     except UnexpectedInput as e:
         raise _syntax_error(e, text, path) from None
     try:
@@ -63,6 +74,26 @@ def parse_text(text: str, path: str = "<string>") -> ast.Spec:
     except VisitError as e:                 # lark wraps what a callback raises
         if isinstance(e.orig_exc, SpecError):
             raise e.orig_exc from None
+        raise
+
+
+def _parse(text: str, path: str):
+    """lark's parse, token by token, refusing parentheses nested more than MAX_NESTING deep
+    at the first '(' too deep (before the parser takes it)."""
+    parser = _lark().parse_interactive(text)
+    depth, tok = 0, None
+    try:
+        for tok in parser.iter_parse():
+            if tok.type == "LPAR":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise SpecError(path, tok.line, tok.column, "parentheses nested more than "
+                                                                f"{MAX_NESTING} deep")
+            elif tok.type == "RPAR":
+                depth -= 1
+        return parser.feed_eof(tok)
+    except UnexpectedInput as e:
+        e.interactive_parser = parser       # as lark's parse() does: what it accepts
         raise
 
 
@@ -94,6 +125,15 @@ class _Build(Transformer_NonRecursive):
     def __init__(self, path: str):
         super().__init__()
         self.path = path
+        self._depth: dict[int, int] = {}     # id(expression node) -> operators nested in it
+
+    def _nested(self, node, *operands):
+        """`node`, one operator deeper than its deepest operand, or a SpecError at it."""
+        depth = 1 + max(self._depth.get(id(o), 0) for o in operands)
+        if depth > MAX_NESTING:
+            raise SpecError.at(node.pos, f"operators nested more than {MAX_NESTING} deep")
+        self._depth[id(node)] = depth
+        return node
 
     def _pos(self, x) -> SourcePos:
         return SourcePos(self.path, x.line, x.column)
@@ -170,10 +210,10 @@ class _Build(Transformer_NonRecursive):
     # expressions
     def binop(self, meta, c):
         left, op, right = c
-        return ast.BinOp(str(op), left, right, self._pos(op))
+        return self._nested(ast.BinOp(str(op), left, right, self._pos(op)), left, right)
 
     def neg(self, meta, c):
-        return ast.Neg(c[1], self._pos(c[0]))
+        return self._nested(ast.Neg(c[1], self._pos(c[0])), c[1])
 
     def number(self, meta, c):
         return self._num(c[0])

@@ -60,14 +60,21 @@ class ActivationStage:
     circuit: Circuit           # bare: x -> t
     masked: Circuit            # protocol: x_masked, r_c, r_u -> y_masked
     op: StageOp = StageOp.ACTIVATION
+    # The linearised forms, shared by the stages lower.py gives the same circuits (a deep
+    # model's layers mostly share one), so each circuit is linearised once.
+    forms: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def linear(self) -> Linearised:
-        return linearise(self.circuit)
+        if "bare" not in self.forms:
+            self.forms["bare"] = linearise(self.circuit)
+        return self.forms["bare"]
 
     @cached_property
     def masked_linear(self) -> Linearised:
-        return linearise(self.masked)
+        if "masked" not in self.forms:
+            self.forms["masked"] = linearise(self.masked)
+        return self.forms["masked"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +137,7 @@ class Program:
         if stages[0].op is not StageOp.INPUT or stages[-1].op is not StageOp.OUTPUT:
             raise ValueError("program must start with input and end with output")
         width = stages[0].width
+        verified: set[int] = set()          # ids of circuits (alive: the stages hold them)
         for st in stages[1:]:
             if st.op is StageOp.DENSE:
                 if st.layer.n_in != width:
@@ -138,8 +146,10 @@ class Program:
             elif st.width != width:
                 raise ValueError(f"{st.op.value} stage width {st.width} != {width}")
             if st.op is StageOp.ACTIVATION:
-                st.circuit.verify()
-                st.masked.verify()
+                for circuit in (st.circuit, st.masked):
+                    if id(circuit) not in verified:
+                        circuit.verify()
+                        verified.add(id(circuit))
                 if st.circuit.input_widths() != {"x": st.table.acc_bits}:
                     raise ValueError(f"act{st.index}: input bus does not match the accumulator")
                 if st.circuit.output_widths() != {"t": st.table.out_format.total}:

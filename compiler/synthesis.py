@@ -49,8 +49,13 @@ def _powers(b: Builder, t: ActivationTable, a: list[int]) -> list[list[int] | No
         prod = square(b, a, signed=False, width=full) if j == 2 else \
             mul(b, prev, a, signed=False, width=full)
         hi = ranges[f"P{j}"][1]
-        powers.append(truncate(shift_right(prod, f_a, signed=False), max(1, hi.bit_length())))
+        # the shift leaves fewer bits than P_j needs (none) when P_j is 0 for every magnitude
+        powers.append(_unsigned(b, shift_right(prod, f_a, signed=False), max(1, hi.bit_length())))
     return powers
+
+
+def _unsigned(b: Builder, bits: list[int], width: int) -> list[int]:
+    return zero_extend(b, bits, width) if len(bits) < width else truncate(bits, width)
 
 
 def _segment(b: Builder, t: ActivationTable, k: int, powers) -> list[int]:

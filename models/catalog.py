@@ -2,7 +2,8 @@
 
 `compile_model(spec, lowering, key_bits, kappa)` takes a built-in model's name (a `.veil`
 file shipped in this folder), a path to a spec, or spec text, and returns the verified
-Program. The command line, the service and the benchmarks all compile through it.
+Program. The command line, the owner and the benchmarks compile through it; a spec that
+arrived over the network goes through `compile_published`, which opens no file.
 """
 from __future__ import annotations
 
@@ -46,6 +47,16 @@ def compile_model(spec: str | Path, lowering: str | Lowering = "packed", key_bit
         return compile_text(spec, source, lowering, security)
     path = resolve_spec(spec)
     return compile_text(path.read_text(), str(path), lowering, security)
+
+
+def compile_published(text: str, key_bits: int, kappa: int, source: str,
+                      lowering: str | Lowering = "packed") -> Program:
+    """A spec that arrived over the network: always text (never a name or a path, whatever
+    it looks like), and a `weights "FILE"` clause is refused, never opened."""
+    if not isinstance(text, str):
+        raise UsageError("a published spec must be text")
+    return compile_text(text, source, lowering, SecurityParams.for_key_bits(key_bits, kappa),
+                        allow_weight_files=False)
 
 
 def load_model(name_or_path: str | Path) -> CheckedModel:

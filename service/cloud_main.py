@@ -44,7 +44,7 @@ def _check_options(host: str, tls_cert: str | None, tls_key: str | None,
 
 def serve_cloud(store_dir: str, host: str, port: int, tls_cert: str | None, tls_key: str | None,
                 rate_limit: int, workers: int | None, announce: Callable[[str], None],
-                insecure_plaintext: bool = False) -> None:
+                insecure_plaintext: bool = False, allow_test_keys: bool = False) -> None:
     _check_options(host, tls_cert, tls_key, insecure_plaintext)
     tls = server_context(tls_cert, tls_key) if tls_cert else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
@@ -59,7 +59,11 @@ def serve_cloud(store_dir: str, host: str, port: int, tls_cert: str | None, tls_
                     announce(f"made a self-signed TLS certificate {tls_cert} (key {tls_key})")
                 tls = server_context(tls_cert, tls_key)
             announce(f"TLS certificate SHA-256 fingerprint: {certificate_fingerprint(tls_cert)}")
-        service = CloudService(store, RateLimiter(store, rate_limit or None), executor)
+        if allow_test_keys:
+            announce("warning: --allow-test-keys: serving user keys below 2048 bits, which are "
+                     "insecure; for tests only")
+        service = CloudService(store, RateLimiter(store, rate_limit or None), executor,
+                               allow_test_keys)
         server = Server(service.handle, host, port, tls_context=tls)
         h, p = server.address
         announce(f"listening on {h}:{p}" + (" (TLS)" if tls else " (plaintext)"))

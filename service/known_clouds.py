@@ -73,7 +73,7 @@ def lookup(path: Path, address: str) -> Entry | None:
 
 
 @contextlib.contextmanager
-def _locked(path: Path):
+def locked(path: Path):
     path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
@@ -86,7 +86,7 @@ def _locked(path: Path):
 def record(path: Path, address: str, fingerprint: str) -> Entry:
     """Add `address` with `fingerprint` unless an entry for it appeared meanwhile; returns the
     entry that now holds (the caller compares it with what it saw)."""
-    with _locked(path):
+    with locked(path):
         if (entry := lookup(path, address)) is not None:
             return entry
         try:

@@ -23,3 +23,12 @@ NEWCOMERS_HELD = 32                  # newcomers held for a slot about to free u
 NEWCOMER_HOLD_SECONDS = 1.0          # ...for at most this long, in order of arrival
 REFUSALS_AT_ONCE = 4                 # refused connections told why at once; others just closed
 CONNECT_SECONDS = 10.0               # a client's TCP connect to the cloud, per attempt
+
+# Publishing (an owner's manifest is checked against these before anything is compiled).
+MANIFEST_BYTES = 1 << 16             # a signed manifest: the public spec (burger's is 1 KiB) + 1 KiB
+ALLOWED_KEY_BITS = (2048, 3072, 4096)  # user key sizes a cloud serves (and so generates itself)
+TEST_KEY_BITS = range(512, 2048, 2)  # also allowed behind `veil cloud serve --allow-test-keys`
+PUBLIC_KEY_FRAME_BYTES = max(ALLOWED_KEY_BITS) // 8 + 64    # a user's Paillier public key file
+KAPPA_RANGE = range(40, 129)         # statistical security of the masks a deployment may choose
+PUBLISH_COUNTER_MAX = (1 << 63) - 1  # a publish counter fits SQLite's INTEGER
+PROGRAM_CACHE_ENTRIES = 4            # compiled programs the cloud keeps (burger's is ~0.5 GB)

@@ -35,22 +35,27 @@ def send_json(ch: Channel, kind: Kind, obj: dict) -> None:
     ch.send(kind, json.dumps(dict(obj, format=FORMAT), sort_keys=True).encode())
 
 
-def recv_json(ch: Channel, kind: Kind, fields: dict[str, type]) -> dict:
-    """A JSON object with at least `fields` of the given types."""
-    payload = ch.recv(kind, max_payload=JSON_FRAME_BYTES)
+def recv_json(ch: Channel, kind: Kind, fields: dict[str, type],
+              max_payload: int = JSON_FRAME_BYTES) -> dict:
+    """A JSON object with at least `fields` of the given types, of at most `max_payload`
+    bytes."""
+    payload = ch.recv(kind, max_payload=max_payload)
     try:
         obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:   # ValueError: also int() over 4300 digits
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:   # ValueError: JSON, or int() over 4300 digits
         raise ProtocolError(f"malformed {kind.name} message: {e}") from None
     except RecursionError:
         raise ProtocolError(f"malformed {kind.name} message: nested too deeply") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise ProtocolError(f"malformed {kind.name} message: not a format-{FORMAT} object")
+    return check_json_fields(obj, kind, fields)
+
+
+def check_json_fields(obj: dict, kind: Kind, fields: dict[str, type]) -> dict:
+    """`obj`, if it has at least `fields` of the given types (a ProtocolError otherwise)."""
     for name, typ in fields.items():
         if not isinstance(obj.get(name), typ) or isinstance(obj.get(name), bool) and typ is int:
             raise ProtocolError(f"malformed {kind.name} message: field {name!r} missing or "
                                 f"not {typ.__name__}")
     return obj
 
-
-MANIFEST_FIELDS = {"name": str, "spec": str, "modulus_bits": int, "digest": str}

@@ -1,7 +1,8 @@
 """The cloud's persistent store: users, models encrypted for one user, provisioning state, usage.
 
 On disk, in a folder of mode 0700:
-    store.sqlite3 (+ -wal, -shm)   users, current model versions, blob index, usage (0600)
+    store.sqlite3 (+ -wal, -shm)   users, allowed owners and the names they hold, current
+                                   model versions, blob index, usage (0600)
     blobs/<sha256>.blob            ciphertext blobs and provisioning secrets (0600)
     store.lock                     flock'ed while a Store is open
 
@@ -24,36 +25,19 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from veil.service import store_owners
 from veil.service.store_blobs import BlobDir, StoreCorrupt
+from veil.service.store_owners import PublishRefused
 from veil.service.store_schema import (
-    BlobRef, ModelRecord, Pool, Reservation, StoreConflict, StoreError, UserRecord, connect,
-    init_schema, transaction)
+    DATABASE, BlobRef, ModelRecord, OwnerRecord, Pool, Reservation, StoreConflict, StoreError,
+    UserRecord, check_blobs, check_name, connect, init_schema, short_id, transaction)
+from veil.service.store_secrets import ProvisioningState
 from veil.service.store_usage import UsageRecords
 
 __all__ = ["Store", "StoreError", "StoreCorrupt", "StoreConflict", "UserRecord", "ModelRecord",
-           "BlobRef", "Reservation"]
+           "OwnerRecord", "BlobRef", "Reservation", "PublishRefused"]
 
-DATABASE = "store.sqlite3"
-MAX_NAME = 128
-
-
-def _check_name(what: str, name: str) -> None:
-    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME or not name.isprintable():
-        raise ValueError(f"{what} must be 1 to {MAX_NAME} printable characters, got {name!r:.60}")
-
-
-def _check_blobs(what: str, blobs: Mapping[str, bytes]) -> None:
-    for key, data in blobs.items():
-        _check_name(f"{what} key", key)
-        if not isinstance(data, (bytes, bytearray)):
-            raise ValueError(f"{what} {key!r} must be bytes, got {type(data).__name__}")
-
-
-def _short(user_id: str) -> str:
-    return user_id[:12]
-
-
-class Store(UsageRecords):
+class Store(ProvisioningState, UsageRecords):
     def __init__(self, directory: Path, lock_fd: int, pool: Pool, blobs: BlobDir):
         self.directory = directory
         self._lock_fd = lock_fd
@@ -112,7 +96,7 @@ class Store(UsageRecords):
 
     def register_user(self, name: str, public_key: bytes) -> str:
         """Idempotent for the same (name, key); returns the user id, SHA-256 of the key."""
-        _check_name("user name", name)
+        check_name("user name", name)
         if not isinstance(public_key, (bytes, bytearray)) or not public_key:
             raise ValueError("public key must be non-empty bytes")
         user_id = hashlib.sha256(public_key).hexdigest()
@@ -142,14 +126,36 @@ class Store(UsageRecords):
                             f"WHERE {column} = ?", (value,)).fetchone()
         return None if row is None else UserRecord(row[0], row[1], bytes(row[2]), row[3])
 
+    # -- owners ------------------------------------------------------------------------------
+
+    def allow_owner(self, public_key: bytes, label: str) -> OwnerRecord:
+        with self._pool.connection() as c, transaction(c):
+            return store_owners.allow(c, public_key, label)[0]
+
+    def owner(self, owner_id: str) -> OwnerRecord | None:
+        with self._pool.connection() as c:
+            return store_owners.owner(c, owner_id)
+
+    def owners(self) -> list[OwnerRecord]:
+        with self._pool.connection() as c:
+            return store_owners.owners(c)
+
+    def check_publish(self, name: str, user_id: str, owner_id: str, counter: int) -> None:
+        """PublishRefused if put_model would refuse this owner and counter now (put_model
+        checks again when it commits)."""
+        with self._pool.connection() as c:
+            store_owners.authorise(c, name, user_id, owner_id, counter, claim=False)
+
     # -- models ------------------------------------------------------------------------------
 
-    def put_model(self, name: str, user_id: str, manifest: dict,
-                  blobs: Mapping[str, bytes]) -> int:
-        """Publish a new version of model `name` for `user_id`, replacing the current one
-        with its secrets and provisioning flag; returns the new version number."""
-        _check_name("model name", name)
-        _check_blobs("blob", blobs)
+    def put_model(self, name: str, user_id: str, manifest: dict, blobs: Mapping[str, bytes],
+                  *, owner_id: str, counter: int) -> int:
+        """Publish a new version of model `name` for `user_id`, signed by `owner_id` with
+        publish counter `counter`, replacing the current one with its secrets and provisioning
+        flag; returns the new version number. PublishRefused when the owner may not
+        (store_owners.authorise, checked in the same transaction)."""
+        check_name("model name", name)
+        check_blobs("blob", blobs)
         if not isinstance(manifest, dict):
             raise ValueError(f"manifest of model {name} must be a dict")
         try:
@@ -157,11 +163,12 @@ class Store(UsageRecords):
         except (TypeError, ValueError) as e:
             raise ValueError(f"manifest of model {name} is not JSON: {e}") from None
         if self.user(user_id) is None:             # checked again in the transaction
-            raise StoreError(f"unknown user {_short(user_id)}")
+            raise StoreError(f"unknown user {short_id(user_id)}")
 
         def record(c: sqlite3.Connection, refs: dict[str, BlobRef]) -> tuple[int, list[str]]:
             if c.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
-                raise StoreError(f"unknown user {_short(user_id)}")
+                raise StoreError(f"unknown user {short_id(user_id)}")
+            store_owners.authorise(c, name, user_id, owner_id, counter, claim=True)
             row = c.execute("SELECT id, version FROM models WHERE name = ? AND user_id = ?",
                             (name, user_id)).fetchone()
             version, old = 1, []
@@ -172,9 +179,10 @@ class Store(UsageRecords):
                 c.execute("DELETE FROM models WHERE id = ?", (row[0],))
                 version = row[1] + 1
             model_id = c.execute(
-                "INSERT INTO models (name, user_id, version, manifest, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, user_id, version, manifest_json, time.time())).lastrowid
+                "INSERT INTO models (name, user_id, version, manifest, created_at, owner_id, "
+                "counter) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, user_id, version, manifest_json, time.time(), owner_id,
+                 counter)).lastrowid
             c.executemany("INSERT INTO blobs VALUES (?, 'model', ?, ?, ?)",
                           [(model_id, k, r.sha256, r.size) for k, r in refs.items()])
             return version, old
@@ -199,28 +207,34 @@ class Store(UsageRecords):
         records = self._models("name = ? AND user_id = ?", (name, user_id))
         return records[0] if records else None
 
+    def served_model(self, name: str, user_id: str) -> ModelRecord | None:
+        """The model the cloud serves under `name` to `user_id`: None also when the owner
+        that signed it has been disallowed since (store_owners.disallow)."""
+        rec = self.get_model(name, user_id)
+        return rec if rec is not None and self.owner(rec.owner_id) is not None else None
+
     def list_models(self, user_id: str) -> list[ModelRecord]:
         return self._models("user_id = ?", (user_id,))
 
     def _models(self, where: str, args: tuple) -> list[ModelRecord]:
         with self._pool.connection() as c:
             c.execute("BEGIN")                     # one snapshot of the models and their blobs
-            rows = c.execute("SELECT id, name, user_id, version, manifest, created_at "
-                             f"FROM models WHERE {where} ORDER BY name", args).fetchall()
+            rows = c.execute("SELECT id, name, user_id, version, manifest, created_at, owner_id, "
+                             f"counter FROM models WHERE {where} ORDER BY name", args).fetchall()
             records = []
-            for model_id, name, user_id, version, manifest, created_at in rows:
+            for model_id, name, user_id, version, manifest, created_at, owner, counter in rows:
                 blobs = {k: BlobRef(h, s) for k, h, s in c.execute(
                     "SELECT key, sha256, size FROM blobs WHERE model_id = ? AND kind = 'model' "
                     "ORDER BY key", (model_id,))}
                 records.append(ModelRecord(name, user_id, version, json.loads(manifest),
-                                           created_at, MappingProxyType(blobs)))
+                                           created_at, MappingProxyType(blobs), owner, counter))
             c.execute("COMMIT")
         return records
 
     def read_blob(self, record: ModelRecord, key: str) -> bytes:
         """The blob's bytes, checked against the SHA-256 and size recorded for it."""
         what = f"blob {key!r} of model {record.name} v{record.version} " \
-               f"(user {_short(record.user_id)})"
+               f"(user {short_id(record.user_id)})"
         if key not in record.blobs:
             raise StoreError(f"{what} does not exist (blobs: {', '.join(record.blobs) or 'none'})")
         return self._read(record.blobs[key], what, record.name, record.user_id, record.version)
@@ -240,63 +254,3 @@ class Store(UsageRecords):
         with self._pool.connection() as c:
             return c.execute("SELECT 1 FROM blobs WHERE sha256 = ? LIMIT 1",
                              (sha256,)).fetchone() is not None
-
-    # -- provisioning state of (model version, user) -----------------------------------------
-
-    def put_secret(self, name: str, user_id: str, version: int, key: str, data: bytes) -> None:
-        self.put_secrets(name, user_id, version, {key: data})
-
-    def put_secrets(self, name: str, user_id: str, version: int, secrets: Mapping[str, bytes],
-                    *, provisioned: bool = False) -> None:
-        """Store (or overwrite) secrets of the current version, and with `provisioned` mark
-        it provisioned in the same transaction."""
-        _check_blobs("secret", secrets)
-
-        def record(c: sqlite3.Connection, refs: dict[str, BlobRef]) -> tuple[None, list[str]]:
-            model_id, old = self._current_id(c, name, user_id, version), []
-            for key, ref in refs.items():
-                row = c.execute("SELECT sha256 FROM blobs WHERE model_id = ? AND "
-                                "kind = 'secret' AND key = ?", (model_id, key)).fetchone()
-                old += row or []
-                c.execute("INSERT OR REPLACE INTO blobs VALUES (?, 'secret', ?, ?, ?)",
-                          (model_id, key, ref.sha256, ref.size))
-            if provisioned:
-                c.execute("INSERT OR IGNORE INTO provisioned VALUES (?, ?)",
-                          (model_id, time.time()))
-            return None, old
-
-        self._write(secrets, record)
-
-    def get_secret(self, name: str, user_id: str, version: int, key: str) -> bytes | None:
-        """None when the secret, or that version of the model, does not exist."""
-        with self._pool.connection() as c:
-            row = c.execute(
-                "SELECT b.sha256, b.size FROM blobs b JOIN models m ON m.id = b.model_id "
-                "WHERE m.name = ? AND m.user_id = ? AND m.version = ? AND b.kind = 'secret' "
-                "AND b.key = ?", (name, user_id, version, key)).fetchone()
-        if row is None:
-            return None
-        what = f"secret {key!r} of model {name} v{version} (user {_short(user_id)})"
-        return self._read(BlobRef(*row), what, name, user_id, version)
-
-    def mark_provisioned(self, name: str, user_id: str, version: int) -> None:
-        with self._pool.connection() as c, transaction(c):
-            model_id = self._current_id(c, name, user_id, version)
-            c.execute("INSERT OR IGNORE INTO provisioned VALUES (?, ?)", (model_id, time.time()))
-
-    def is_provisioned(self, name: str, user_id: str, version: int) -> bool:
-        with self._pool.connection() as c:
-            return c.execute("SELECT 1 FROM provisioned p JOIN models m ON m.id = p.model_id "
-                             "WHERE m.name = ? AND m.user_id = ? AND m.version = ?",
-                             (name, user_id, version)).fetchone() is not None
-
-    @staticmethod
-    def _current_id(c: sqlite3.Connection, name: str, user_id: str, version: int) -> int:
-        row = c.execute("SELECT id, version FROM models WHERE name = ? AND user_id = ?",
-                        (name, user_id)).fetchone()
-        if row is None:
-            raise StoreError(f"no model {name} for user {_short(user_id)}")
-        if row[1] != version:
-            raise StoreConflict(f"model {name} for user {_short(user_id)} is at version "
-                                f"{row[1]}, not {version}")
-        return row[0]

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from veil.util.errors import ServiceError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DATABASE = "store.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 IDLE_CONNECTIONS = 8
 
@@ -53,6 +54,18 @@ class ModelRecord:
     manifest: dict
     created_at: float
     blobs: Mapping[str, BlobRef]                # key -> content address, read-only
+    owner_id: str                               # the owner whose signed manifest this is
+    counter: int                                # its publish counter (manifest.py: replay)
+
+
+@dataclass(frozen=True)
+class OwnerRecord:
+    owner_id: str                               # hex SHA-256 of public_key
+    public_key: bytes                           # raw Ed25519, 32 bytes
+    label: str
+    allowed_at: float
+    models: int = 0                             # model names it holds
+    revoked_at: float | None = None             # disallowed since (store_owners.disallow)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,25 @@ class Reservation:
     entries: tuple[tuple[float, int], ...] = ()
 
 
+MAX_NAME = 128
+
+
+def check_name(what: str, name: str) -> None:
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME or not name.isprintable():
+        raise ValueError(f"{what} must be 1 to {MAX_NAME} printable characters, got {name!r:.60}")
+
+
+def check_blobs(what: str, blobs: Mapping[str, bytes]) -> None:
+    for key, data in blobs.items():
+        check_name(f"{what} key", key)
+        if not isinstance(data, (bytes, bytearray)):
+            raise ValueError(f"{what} {key!r} must be bytes, got {type(data).__name__}")
+
+
+def short_id(user_id: str) -> str:
+    return user_id[:12]
+
+
 _SCHEMA = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE users (
@@ -71,13 +103,25 @@ CREATE TABLE users (
     name       TEXT NOT NULL UNIQUE,
     public_key BLOB NOT NULL,
     created_at REAL NOT NULL);
+CREATE TABLE owners (                       -- the owner keys the operator allowed
+    owner_id   TEXT PRIMARY KEY,            -- hex SHA-256 of public_key
+    public_key BLOB NOT NULL,               -- raw Ed25519
+    label      TEXT NOT NULL,
+    allowed_at REAL NOT NULL,
+    revoked_at REAL);                       -- set by disallow-owner, cleared by allow-owner
+CREATE TABLE model_names (                  -- a name belongs to the owner that first used it
+    name       TEXT PRIMARY KEY,
+    owner_id   TEXT NOT NULL REFERENCES owners(owner_id),
+    claimed_at REAL NOT NULL);
 CREATE TABLE models (                       -- the current version of (name, user_id) only
     id         INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
+    name       TEXT NOT NULL REFERENCES model_names(name),
     user_id    TEXT NOT NULL REFERENCES users(user_id),
     version    INTEGER NOT NULL,
-    manifest   TEXT NOT NULL,               -- JSON
+    manifest   TEXT NOT NULL,               -- JSON: the signed manifest
     created_at REAL NOT NULL,
+    owner_id   TEXT NOT NULL REFERENCES owners(owner_id),
+    counter    INTEGER NOT NULL,            -- the signed publish counter: only a larger replaces
     UNIQUE (name, user_id));
 CREATE TABLE blobs (                        -- files in blobs/, named <sha256>.blob
     model_id   INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
@@ -97,6 +141,12 @@ CREATE TABLE usage (
     at         REAL NOT NULL);
 CREATE INDEX usage_window ON usage(user_id, model_name, at);
 """
+
+
+_NO_MIGRATION = {
+    1: "its models were published unsigned, and no owner can be vouched for them; start a "
+       "new store, allow the owners (veil cloud allow-owner) and publish again",
+}
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -159,7 +209,7 @@ def init_schema(conn: sqlite3.Connection, path: Path) -> None:
                          f"supports ({SCHEMA_VERSION}); upgrade veil")
     if version < SCHEMA_VERSION:
         raise StoreError(f"{path}: store schema version {version} has no migration to "
-                         f"version {SCHEMA_VERSION}")
+                         f"version {SCHEMA_VERSION}: {_NO_MIGRATION.get(version, 'too old')}")
 
 
 class Pool:

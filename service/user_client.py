@@ -20,18 +20,20 @@ from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.lowerings.catalog import parties_for
 from veil.compiler.digest import structure_digest
-from veil.models.catalog import compile_model
+from veil.models.catalog import compile_published
 from veil.models.denoise import count_patches, denoise_channels
 from veil.models.images import check_output, read_image, write_image
 from veil.models.progress import patch_progress
 from veil.service.auth import prove_identity
 from veil.service.client import connect
 from veil.service.journal import Journal
-from veil.service.messages import (MANIFEST_FIELDS, SERVICE_LOWERING, check_name, recv_json,
-                                   send_json, user_id)
+from veil.service.manifest import MANIFEST_FIELDS, check_served
+from veil.service.seen_models import check_and_record, default_path as seen_default
+from veil.service.messages import SERVICE_LOWERING, check_name, recv_json, send_json, user_id
+from veil.service.owner_keys import OwnerPublicKey, load_public
 from veil.service.error_frames import ServiceError
 from veil.service.frames import ServiceKind
-from veil.service.limits import USER_FRAME_BYTES
+from veil.service.limits import MANIFEST_BYTES, USER_FRAME_BYTES
 from veil.util.errors import UsageError, VeilError
 
 BATCH = 16                        # patches per batch: progress and journal granularity
@@ -41,18 +43,24 @@ class RemoteSession:
     """One authenticated connection running the protocol for one model."""
 
     def __init__(self, address: str, sk: P.PrivateKey, model: str, tls=None,
-                 executor: Executor | None = None):
+                 executor: Executor | None = None, owner_pub: OwnerPublicKey | None = None,
+                 seen_models: Path | None = None):
+        """`seen_models`: the file of the newest versions served (seen_models.py; default
+        under the user's config folder), against a cloud serving an older signed one."""
         self.sk, self.model = sk, check_name(model)
         self.ch: Channel = connect(address, tls)
         send_json(self.ch, ServiceKind.REQUEST, {"op": "denoise"})
         cid = prove_identity(self.ch, sk, user_id(sk.public), model)
+        self.manifest = recv_json(self.ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int),
+                                  max_payload=MANIFEST_BYTES + 256)  # + its version
+        self.owner = check_served(self.manifest, user_id(sk.public), model, sk.public.bits,
+                                  owner_pub)
+        check_and_record(seen_models or seen_default(), self.owner.fingerprint,
+                         user_id(sk.public), model, self.manifest["counter"])
         self.ch.max_payload = USER_FRAME_BYTES
-        self.manifest = recv_json(self.ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
-        if self.manifest["modulus_bits"] != sk.public.bits:
-            raise ServiceError(f"model {model!r} was published for a {self.manifest['modulus_bits']}"
-                               f"-bit key, this key has {sk.public.bits} bits")
-        self.program = compile_model(self.manifest["spec"], SERVICE_LOWERING,
-                                     key_bits=self.manifest["modulus_bits"], source=f"<model {model}>")
+        self.program = compile_published(self.manifest["spec"], self.manifest["modulus_bits"],
+                                         self.manifest["kappa"], f"<model {model}>",
+                                         SERVICE_LOWERING)
         if structure_digest(self.program) != self.manifest["digest"]:
             raise ServiceError("the cloud's copy of the model does not match its digest")
         self.user = parties_for(self.program.lowering).user(self.program, sk.public, sk, cid,
@@ -88,18 +96,20 @@ class JournaledRemote(Backend):
 
 
 def denoise_remote(noisy: str, output: str, key: str, address: str, model: str, tls=None,
-                   workers: int | None = None, progress: bool = True) -> str:
+                   workers: int | None = None, progress: bool = True,
+                   owner_pub: str | None = None) -> str:
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
     sk = P.load_private_key(key)
+    owner = load_public(owner_pub) if owner_pub is not None else None
     with local_executor(workers) as executor:
-        return _denoise(img, output, sk, address, model, tls, executor, progress)
+        return _denoise(img, output, sk, address, model, tls, executor, progress, owner)
 
 
 def _denoise(img, output: str, sk: P.PrivateKey, address: str, model: str, tls,
-             executor: Executor, progress: bool) -> str:
+             executor: Executor, progress: bool, owner: OwnerPublicKey | None) -> str:
     t0 = time.perf_counter()
-    session = RemoteSession(address, sk, model, tls, executor)
+    session = RemoteSession(address, sk, model, tls, executor, owner)
     program, manifest = session.program, session.manifest
     job = {"image": hashlib.sha256(img.channels.tobytes()).hexdigest(), "model": model,
            "version": manifest["version"], "digest": manifest["digest"],
@@ -132,7 +142,9 @@ def _denoise(img, output: str, sk: P.PrivateKey, address: str, model: str, tls,
             f"{address}: {total} patches in {elapsed:.1f} s"
             + (f" ({resumed} from an earlier interrupted run)" if resumed else "")
             + f"; sent {session.ch.bytes_sent / 1e6:.1f} MB, received "
-              f"{session.ch.bytes_received / 1e6:.1f} MB -> {output}")
+              f"{session.ch.bytes_received / 1e6:.1f} MB -> {output}; signed by owner key "
+              f"{session.owner.fingerprint}"
+            + ("" if owner else " (not checked: pass --owner-pub to require it)"))
 
 
 def keygen(path: str, bits: int = 2048) -> tuple[Path, Path]:

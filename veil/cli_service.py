@@ -70,14 +70,16 @@ def user_keygen(output, key_bits):
 @_cloud_option
 @click.option("--model", required=True, help="The model's published name.")
 @cloud_trust_options
+@click.option("--owner-pub", type=click.Path(dir_okay=False, exists=True),
+              help="Refuse the model unless this owner key (OWNER.pub) signed it.")
 @workers_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
-def user_denoise(noisy, output, key, address, model, trust, workers, quiet):
+def user_denoise(noisy, output, key, address, model, trust, owner_pub, workers, quiet):
     """Denoise NOISY on the cloud; rerun the same command to resume an interrupted job."""
     from veil.service.user_client import denoise_remote
     click.echo(denoise_remote(noisy, output, key, address, model, _trust(trust), workers,
-                              progress=not quiet), err=True)
+                              progress=not quiet, owner_pub=owner_pub), err=True)
 
 
 @click.group()
@@ -85,19 +87,36 @@ def owner():
     """The model owner: publish encrypted models."""
 
 
+@owner.command("keygen")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Private key file (mode 0600); the public key goes next to it as .pub.")
+@_network_errors
+def owner_keygen(output):
+    """Make OWNER.key and OWNER.pub (the cloud's operator allows OWNER.pub)."""
+    from veil.service.owner_keys import keygen
+    key, pub, owner_key = keygen(output)
+    click.echo(f"wrote {key} (private, 0600) and {pub} (public); owner key "
+               f"{owner_key.public.fingerprint}", err=True)
+
+
 @owner.command("publish")
 @click.argument("spec")
 @click.option("--user-key", required=True, type=click.Path(dir_okay=False, exists=True),
               help="The user's public key (USER.pub).")
+@click.option("--owner-key", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="Your owner key (OWNER.key): signs the publish.")
 @_cloud_option
 @click.option("--name", required=True, help="The name the user will ask for.")
+@click.option("--kappa", type=int, default=40, show_default=True,
+              help="Statistical security of the masks, 40..128 (64 for long-lived services).")
 @cloud_trust_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
-def owner_publish(spec, user_key, address, name, trust, quiet):
-    """Encrypt SPEC's model for one user and upload it (re-publishing replaces it)."""
+def owner_publish(spec, user_key, owner_key, address, name, kappa, trust, quiet):
+    """Encrypt SPEC's model for one user, sign it and upload it (re-publishing replaces it)."""
     from veil.service.owner_client import publish
-    click.echo(publish(spec, user_key, address, name, _trust(trust), not quiet), err=True)
+    click.echo(publish(spec, user_key, address, name, owner_key, _trust(trust), not quiet,
+                       kappa), err=True)
 
 
 @click.group()
@@ -119,15 +138,17 @@ def cloud():
               help="No TLS: clients cannot authenticate the cloud. Loopback only, tests.")
 @click.option("--rate-limit", type=click.IntRange(min=0), default=100_000, show_default=True,
               help="Patches per hour per user and model (0: no limit).")
+@click.option("--allow-test-keys", is_flag=True,
+              help="Also serve user keys of 512..2046 bits (insecure: for tests only).")
 @workers_option
 @_network_errors
 def cloud_serve(store_dir, host, port, tls_cert, tls_key, insecure_plaintext, rate_limit,
-                workers):
+                allow_test_keys, workers):
     """Serve owners and users until SIGTERM or Ctrl-C; prints the TLS certificate's
     fingerprint, which clients pin (--cloud-fingerprint) or record on first use."""
     from veil.service.cloud_main import serve_cloud
     serve_cloud(store_dir, host, port, tls_cert, tls_key, rate_limit, workers, _say,
-                insecure_plaintext)
+                insecure_plaintext, allow_test_keys)
 
 
 @cloud.command("fingerprint")
@@ -141,6 +162,57 @@ def cloud_fingerprint(store_dir, tls_cert):
     clients' --cloud-fingerprint."""
     from veil.service.cloud_main import fingerprint_of
     click.echo(fingerprint_of(store_dir, tls_cert))
+
+
+@cloud.command("allow-owner")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of the store (works while the cloud runs).")
+@click.argument("owner_pub", type=click.Path(dir_okay=False, exists=True))
+@click.option("--label", help="A name for the owner in listings (default: the file's stem).")
+@_network_errors
+def cloud_allow_owner(store_dir, owner_pub, label):
+    """Accept publishes signed by the owner key OWNER_PUB (an owner's OWNER.pub)."""
+    from pathlib import Path
+    from veil.service.owner_keys import load_public
+    from veil.service.store_owners import allow_owner
+    rec, new = allow_owner(store_dir, load_public(owner_pub).raw, label or Path(owner_pub).stem)
+    click.echo(f"{'allowed' if new else 'already allowed:'} owner {rec.label!r}, key "
+               f"{rec.owner_id}", err=True)
+
+
+@cloud.command("disallow-owner")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of the store (works while the cloud runs).")
+@click.argument("owner")
+@_network_errors
+def cloud_disallow_owner(store_dir, owner):
+    """Revoke the owner OWNER (its OWNER.pub, or its fingerprint from `veil cloud owners`): it
+    can no longer publish and its models are no longer served; the names it holds stay its
+    own, and allow-owner restores everything."""
+    from veil.service.owner_keys import owner_id_of
+    from veil.service.store_owners import disallow_owner
+    owner_id = owner_id_of(owner)
+    rec = disallow_owner(store_dir, owner_id)
+    if rec is None:
+        from veil.service.store_schema import StoreError
+        raise StoreError(f"owner key {owner_id} is not allowed on the store at {store_dir}")
+    click.echo(f"disallowed owner {rec.label!r}, key {rec.owner_id}: its {rec.models} model "
+               "name(s) are no longer served and stay reserved to it", err=True)
+
+
+@cloud.command("owners")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False))
+@_network_errors
+def cloud_owners(store_dir):
+    """List the owner keys: fingerprint, label, model names held, date allowed (or revoked)."""
+    import time
+    from veil.service.store_owners import list_owners
+    for o in list_owners(store_dir):
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(o.allowed_at))
+        state = f"allowed {when}"
+        if o.revoked_at is not None:
+            state += time.strftime("  revoked %Y-%m-%d %H:%M", time.localtime(o.revoked_at))
+        click.echo(f"{o.owner_id}  {o.label}  {o.models} model name(s)  {state}")
 
 
 @cloud.command("tls-cert")

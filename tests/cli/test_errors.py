@@ -13,6 +13,7 @@ from PIL import Image
 
 from veil.cli import main
 from veil.cli_errors import EXIT_ERROR, EXIT_INTERNAL
+from veil.service.owner_keys import keygen
 
 INTERNAL = re.compile(r"^internal error \(a bug in Veil\): (\w+): (.*); traceback in (\S+)$")
 
@@ -64,8 +65,9 @@ def test_usage_error_is_one_line_exit_1():
 def test_key_file_error_is_one_line_exit_1(tmp_path):
     junk = tmp_path / "junk.pub"
     junk.write_text("-----BEGIN PUBLIC KEY-----\n" * 3)
-    code, line = fail("owner", "publish", "tiny", "--user-key", junk, "--name", "m",
-                      "--cloud", "127.0.0.1:1")
+    owner_key = keygen(tmp_path / "owner.key")[0]
+    code, line = fail("owner", "publish", "tiny", "--user-key", junk, "--owner-key", owner_key,
+                      "--name", "m", "--cloud", "127.0.0.1:1")
     assert code == EXIT_ERROR
     assert line.startswith(f"error: {junk}: cannot load Paillier public key") and "bad magic" in line
 

@@ -86,9 +86,12 @@ def test_huge_layer_rejected_before_allocation(tmp_path):
     text = variant("patch 5 -> 1", "patch 40001 -> 1")
     text = variant("dense 25 -> 8", "dense 1600080001 -> 8", text)
     e = error(tmp_path, text)
-    assert (e.line, e.column) == (10, 5) and "more than the 1073741824 supported" in e.message
+    assert (e.line, e.column) == (10, 5) and "more than the 16777216 a layer may" in e.message
 
 
 def test_deeply_nested_expression(tmp_path):
+    """Refused at the operator 65 levels above the innermost (compiler/budget.py), before the
+    checker recurses into it."""
     e = error(tmp_path, variant("(p / 255 - 0.5) / 0.2", "-" * 5000 + "p"))
-    assert (e.line, e.column) == (3, 20) and "nested too deeply" in e.message
+    assert (e.line, e.column) == (3, 20 + 5000 - 65)
+    assert e.message == "operators nested more than 64 deep"

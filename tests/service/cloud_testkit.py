@@ -44,7 +44,7 @@ class Cloud:
         with open(log, "w") as f:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "veil.cli", "cloud", "serve", "--store", self.store,
-                 "--port", "0", *self.extra], env=env(), stderr=f)
+                 "--port", "0", "--allow-test-keys", *self.extra], env=env(), stderr=f)
         for _ in range(300):
             m = re.search(r"listening on (127\.0\.0\.1:\d+)", log.read_text())
             if m or self.proc.poll() is not None:
@@ -70,6 +70,8 @@ def make_world(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     veil("user", "keygen", "-o", tmp_path / "alice.key", "--key-bits", BITS)
     veil("user", "keygen", "-o", tmp_path / "bob.key", "--key-bits", BITS)
+    veil("owner", "keygen", "-o", tmp_path / "owner.key")
+    veil("cloud", "allow-owner", "--store", tmp_path / "store", tmp_path / "owner.pub")
     rng = np.random.default_rng(3)
     for name, size in (("small.png", 8), ("large.png", 24)):
         img = (128 + 40 * rng.standard_normal((size, size))).clip(0, 255).astype(np.uint8)
@@ -81,8 +83,9 @@ def make_world(tmp_path: Path, monkeypatch):
 
 
 def publish(tmp: Path, cloud: Cloud, user: str, name: str, *trust, check=True) -> str:
-    return veil("owner", "publish", "tiny", "--user-key", tmp / f"{user}.pub", "--cloud",
-                cloud.address, "--name", name, "--quiet", *trust, check=check).stderr
+    return veil("owner", "publish", "tiny", "--user-key", tmp / f"{user}.pub", "--owner-key",
+                tmp / "owner.key", "--cloud", cloud.address, "--name", name, "--quiet", *trust,
+                check=check).stderr
 
 
 def denoise(tmp: Path, cloud: Cloud, user: str, name: str, image: str, out: str, *trust,

@@ -22,18 +22,21 @@ import numpy as np
 from veil.backends.catalog import get_backend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import HEADER
-from veil.backends.yao.framing.kinds import FrameKind, Kind
-from veil.backends.yao.lowerings.packed.model import PackedOwner
+from veil.backends.yao.framing.kinds import FrameKind
 from veil.backends.yao.lowerings.packed.user import PackedUser
 from veil.compiler.digest import structure_digest
 from veil.compiler.public import public_text
 from veil.models.catalog import compile_model, resolve_spec
 from veil.service.auth import prove_identity
 from veil.service.cloud_service import CloudService
+from veil.service.owner_client import prepare, upload
+from veil.service.owner_keys import keygen as owner_keygen
 from veil.service.error_frames import ServiceChannel
 from veil.service.frames import ServiceKind
 from veil.service.limits import FRAME_BYTES_BEFORE_LOGIN, USER_FRAME_BYTES
-from veil.service.messages import MANIFEST_FIELDS, recv_json, send_json, user_id
+from veil.service.manifest import MANIFEST_FIELDS
+from veil.service.limits import MANIFEST_BYTES
+from veil.service.messages import recv_json, send_json, user_id
 from veil.service.ratelimit import RateLimiter
 from veil.service.server import Server
 from veil.service.store import DATABASE, Store
@@ -98,7 +101,9 @@ class LiveCloud:
         self.manifest = {"name": MODEL, "spec": public_text(resolve_spec("tiny")),
                          "modulus_bits": BITS, "digest": structure_digest(self.program)}
         self.store = Store.open(self.root / "store")
-        service = CloudService(self.store, RateLimiter(self.store, None))
+        _, _, self.owner = owner_keygen(self.root / "owner.key")
+        self.store.allow_owner(self.owner.public.raw, "fuzz")
+        service = CloudService(self.store, RateLimiter(self.store, None), allow_test_keys=True)
         self.server = Server(service.handle, "127.0.0.1", 0, timeout=SERVER_SILENCE)
         self.server.serve_in_thread()
         self.run(self.publish)
@@ -138,18 +143,16 @@ class LiveCloud:
 
     # -- the honest clients ----------------------------------------------------------------------
     def publish(self, ch: ServiceChannel, name: str = MODEL) -> None:
-        send_json(ch, ServiceKind.REQUEST, {"op": "publish"})
-        send_json(ch, ServiceKind.MANIFEST, dict(self.manifest, name=name))
-        ch.send(Kind.PUBLIC_KEY, P.dumps_public_key(self.pk))
-        PackedOwner(self.program).publish(ch, self.pk, P.ShortExpNoise(self.pk))
-        recv_json(ch, ServiceKind.DONE, {"version": int, "user_id": str})
+        program, manifest = prepare("tiny", self.pk, name, self.owner)
+        upload(ch, program, self.pk, manifest, self.owner, progress=False)
 
     def login(self, ch: ServiceChannel) -> bytes:
         """Up to the manifest: the cheap part of a session (no provisioning, no OT)."""
         send_json(ch, ServiceKind.REQUEST, {"op": "denoise"})
         cid = prove_identity(ch, self.sk, user_id(self.pk), MODEL)
         ch.max_payload = USER_FRAME_BYTES
-        manifest = recv_json(ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int))
+        manifest = recv_json(ch, ServiceKind.MANIFEST, dict(MANIFEST_FIELDS, version=int),
+                             max_payload=MANIFEST_BYTES + 256)
         assert manifest["digest"] == self.manifest["digest"]
         return cid
 

@@ -3,6 +3,7 @@ by name into each test module, the way pytest picks fixtures up)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat
 
@@ -11,6 +12,21 @@ import pytest
 from veil.service.store import Store
 
 KEY_A, KEY_B = b"alice public key", b"bob public key"
+OWNER_KEY = bytes(range(32))                   # the store keeps owner keys as raw bytes
+OWNER = hashlib.sha256(OWNER_KEY).hexdigest()
+_COUNTER = itertools.count(1)
+
+
+def by_owner() -> dict:
+    """put_model's signer arguments: the allowed test owner and a fresh, larger counter."""
+    return {"owner_id": OWNER, "counter": next(_COUNTER)}
+
+
+def open_store(path) -> Store:
+    """Store.open, with the test owner allowed."""
+    store = Store.open(path)
+    store.allow_owner(OWNER_KEY, "owner")
+    return store
 
 
 def mode(path) -> int:
@@ -36,7 +52,7 @@ def path(tmp_path):
 
 @pytest.fixture
 def store(path):
-    with Store.open(path) as s:
+    with open_store(path) as s:
         yield s
 
 

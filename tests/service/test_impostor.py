@@ -30,6 +30,8 @@ def world(tmp_path, monkeypatch):
         res = CliRunner().invoke(main, ["user", "keygen", "-o", str(tmp_path / "u.key"),
                                         "--key-bits", "512"])
     assert res.exit_code == 0, res.stderr
+    res = CliRunner().invoke(main, ["owner", "keygen", "-o", str(tmp_path / "o.key")])
+    assert res.exit_code == 0, res.stderr
     Image.fromarray(np.full((8, 8), 100, np.uint8)).save(tmp_path / "img.png")
     make_self_signed(tmp_path / "real.pem", tmp_path / "real.key")
     impostor = Impostor(tmp_path)
@@ -56,8 +58,8 @@ def denoise(tmp, impostor, *trust):
 
 
 def publish(tmp, impostor, *trust):
-    return run("owner", "publish", "tiny", "--user-key", tmp / "u.pub", "--name", "m",
-               "--quiet", "--cloud", impostor.address, *trust)
+    return run("owner", "publish", "tiny", "--user-key", tmp / "u.pub", "--owner-key",
+               tmp / "o.key", "--name", "m", "--quiet", "--cloud", impostor.address, *trust)
 
 
 def test_known_cloud_entry_stops_an_impostor_before_the_user_sends_anything(world):

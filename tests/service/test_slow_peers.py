@@ -17,7 +17,7 @@ from veil.service.cloud_service import CloudService
 from veil.service.frames import ServiceKind
 from veil.service.messages import send_json, user_id
 from veil.service.ratelimit import RateLimiter
-from veil.service.store import Store
+from .store_testkit import by_owner, open_store
 
 PEERS = 40
 SERVED_WITHIN = 10.0        # seconds; an honest client is served in well under one
@@ -50,11 +50,12 @@ def cloud(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.InsecureKeyWarning)
         pk, sk = P.generate_keypair(512)
-    with Store.open(tmp_path / "store") as store:
+    with open_store(tmp_path / "store") as store:
         uid = store.register_user("alice", P.dumps_public_key(pk))
         assert uid == user_id(pk)
         store.put_model("tiny-a", uid, {"name": "tiny-a", "spec": "", "modulus_bits": 512,
-                                        "digest": "0" * 64}, {"w": b"not a real model"})
+                                        "digest": "0" * 64}, {"w": b"not a real model"},
+                        **by_owner())
         yield CloudService(store, RateLimiter(store, None)), sk, uid
 
 

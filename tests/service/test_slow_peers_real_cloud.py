@@ -16,6 +16,7 @@ from veil.backends.yao import paillier as P
 from veil.service.cloud_service import CloudService
 from veil.service.frames import ServiceKind
 from veil.service.owner_client import publish
+from veil.service.owner_keys import keygen as owner_keygen
 from veil.service.ratelimit import RateLimiter
 from veil.service.store import Store
 from veil.service.user_client import denoise_remote
@@ -32,13 +33,15 @@ def test_publish_and_denoise_while_forty_peers_trickle(tmp_path):
     img = np.random.default_rng(1).integers(60, 200, (8, 8)).astype(np.uint8)
     Image.fromarray(img).save(tmp_path / "in.png")
     request = header(ServiceKind.REQUEST, 1000) + b" " * 1000
+    _, _, owner = owner_keygen(tmp_path / "owner.key")
     with Store.open(tmp_path / "store") as store:
-        service = CloudService(store, RateLimiter(store, None))
+        store.allow_owner(owner.public.raw, "owner")
+        service = CloudService(store, RateLimiter(store, None), allow_test_keys=True)
         with running(service.handle, login_seconds=2.0) as server:
             with SlowPeers(server.address, 40, data=request, seconds=90) as peers:
                 t0 = time.monotonic()
                 published = publish("tiny", str(tmp_path / "u.pub"), host_port(server),
-                                    "tiny-a", progress=False)
+                                    "tiny-a", str(tmp_path / "owner.key"), progress=False)
                 done = denoise_remote(str(tmp_path / "in.png"), str(tmp_path / "out.png"),
                                       str(tmp_path / "u.key"), host_port(server), "tiny-a",
                                       workers=1, progress=False)

@@ -11,7 +11,8 @@ import pytest
 from veil.service.store import Store, StoreConflict, StoreCorrupt, StoreError
 
 from .store_testkit import alice, path, store  # noqa: F401  (fixtures)
-from .store_testkit import KEY_A, KEY_B, V1, V2, blob_files, expected_files, mode, sha
+from .store_testkit import (KEY_A, KEY_B, V1, V2, blob_files, by_owner, expected_files, mode,
+                            open_store, sha)
 
 
 # -- layout, schema, locking ------------------------------------------------------------------
@@ -19,9 +20,9 @@ from .store_testkit import KEY_A, KEY_B, V1, V2, blob_files, expected_files, mod
 def test_open_creates_private_layout_even_with_open_umask(path):
     old = os.umask(0)
     try:
-        with Store.open(path) as s:
+        with open_store(path) as s:
             uid = s.register_user("alice", KEY_A)
-            s.put_model("compact", uid, {}, {"w": b"x"})
+            s.put_model("compact", uid, {}, {"w": b"x"}, **by_owner())
             s.put_secret("compact", uid, 1, "R", b"mask")
     finally:
         os.umask(old)
@@ -30,7 +31,7 @@ def test_open_creates_private_layout_even_with_open_umask(path):
     assert {mode(f) for f in (path / "blobs").iterdir()} == {0o600}
     db = sqlite3.connect(path / "store.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 def test_newer_schema_is_refused_in_one_line(path):
@@ -38,10 +39,10 @@ def test_newer_schema_is_refused_in_one_line(path):
     db = sqlite3.connect(path / "store.sqlite3")
     db.execute("UPDATE schema_version SET version = 7")
     db.commit()
-    with pytest.raises(StoreError, match=r"schema version 7 is newer .* \(1\); upgrade veil") as e:
+    with pytest.raises(StoreError, match=r"schema version 7 is newer .* \(2\); upgrade veil") as e:
         Store.open(path)
     assert "\n" not in str(e.value)
-    db.execute("UPDATE schema_version SET version = 1")
+    db.execute("UPDATE schema_version SET version = 2")
     db.commit()
     db.close()
     Store.open(path).close()                              # the refused open released its lock
@@ -89,9 +90,9 @@ def test_users(store):
 # -- models ------------------------------------------------------------------------------------
 
 def test_everything_persists_across_reopen(path):
-    with Store.open(path) as s:
+    with open_store(path) as s:
         uid = s.register_user("alice", KEY_A)
-        assert s.put_model("compact", uid, {"layers": [1, 2], "bits": 2048}, V1) == 1
+        assert s.put_model("compact", uid, {"layers": [1, 2], "bits": 2048}, V1, **by_owner()) == 1
         s.put_secrets("compact", uid, 1, {"R": b"mask R", "keys": b"key pair"}, provisioned=True)
         s.record_usage(uid, "compact", 64, at=1000.0)
     with Store.open(path) as s:
@@ -108,10 +109,10 @@ def test_everything_persists_across_reopen(path):
 
 
 def test_replace_bumps_version_and_removes_only_unused_files(store, path, alice):
-    store.put_model("compact", alice, {"v": 1}, V1)
+    store.put_model("compact", alice, {"v": 1}, V1, **by_owner())
     store.put_secret("compact", alice, 1, "R", b"old mask")
     store.mark_provisioned("compact", alice, 1)
-    assert store.put_model("compact", alice, {"v": 2}, V2) == 2
+    assert store.put_model("compact", alice, {"v": 2}, V2, **by_owner()) == 2
     rec = store.get_model("compact", alice)
     assert rec.version == 2 and rec.manifest == {"v": 2}
     assert {k: store.read_blob(rec, k) for k in rec.blobs} == V2
@@ -126,32 +127,32 @@ def test_replace_bumps_version_and_removes_only_unused_files(store, path, alice)
 
 def test_models_are_per_user(store, alice):
     bob = store.register_user("bob", KEY_B)
-    store.put_model("compact", alice, {"for": "alice"}, {"w": b"A"})
-    store.put_model("tiny", alice, {}, {"w": b"A2"})
-    store.put_model("compact", bob, {"for": "bob"}, {"w": b"B"})
+    store.put_model("compact", alice, {"for": "alice"}, {"w": b"A"}, **by_owner())
+    store.put_model("tiny", alice, {}, {"w": b"A2"}, **by_owner())
+    store.put_model("compact", bob, {"for": "bob"}, {"w": b"B"}, **by_owner())
     assert store.get_model("tiny", bob) is None
     assert store.get_model("compact", bob).manifest == {"for": "bob"}
     assert store.get_model("compact", "f" * 64) is None
     assert [m.name for m in store.list_models(alice)] == ["compact", "tiny"]
     assert [m.manifest for m in store.list_models(bob)] == [{"for": "bob"}]
-    assert store.put_model("compact", bob, {}, {"w": b"B2"}) == 2    # versions are per user
+    assert store.put_model("compact", bob, {}, {"w": b"B2"}, **by_owner()) == 2    # versions are per user
     assert store.get_model("compact", alice).version == 1
 
 
 def test_bad_requests_write_nothing(store, path, alice):
     with pytest.raises(StoreError, match="unknown user 000000000000"):
-        store.put_model("compact", "0" * 64, {}, {"w": b"x"})
+        store.put_model("compact", "0" * 64, {}, {"w": b"x"}, **by_owner())
     with pytest.raises(ValueError, match="manifest of model compact is not JSON"):
-        store.put_model("compact", alice, {"x": object()}, {"w": b"x"})
+        store.put_model("compact", alice, {"x": object()}, {"w": b"x"}, **by_owner())
     with pytest.raises(ValueError, match="must be bytes"):
-        store.put_model("compact", alice, {}, {"w": "text"})
+        store.put_model("compact", alice, {}, {"w": "text"}, **by_owner())
     with pytest.raises(StoreError, match="no model compact for user"):
         store.put_secret("compact", alice, 1, "R", b"x")
     assert blob_files(path) == set() and store.get_model("compact", alice) is None
 
 
 def test_read_blob_detects_corruption(store, path, alice):
-    store.put_model("compact", alice, {}, V1)
+    store.put_model("compact", alice, {}, V1, **by_owner())
     rec = store.get_model("compact", alice)
     target = path / "blobs" / f"{sha(V1['w2'])}.blob"
     data = bytearray(target.read_bytes())
@@ -173,9 +174,9 @@ def test_read_blob_detects_corruption(store, path, alice):
 
 
 def test_stale_record_after_replacement(store, alice):
-    store.put_model("compact", alice, {}, V1)
+    store.put_model("compact", alice, {}, V1, **by_owner())
     old = store.get_model("compact", alice)
-    store.put_model("compact", alice, {}, V2)
+    store.put_model("compact", alice, {}, V2, **by_owner())
     assert store.read_blob(old, "b") == V1["b"]           # same content, still there
     with pytest.raises(StoreConflict, match="replaced while reading; fetch the model again"):
         store.read_blob(old, "w1")
@@ -184,7 +185,7 @@ def test_stale_record_after_replacement(store, alice):
 # -- provisioning state ------------------------------------------------------------------------
 
 def test_secrets_and_provisioning(store, path, alice):
-    store.put_model("compact", alice, {}, {"w": b"x"})
+    store.put_model("compact", alice, {}, {"w": b"x"}, **by_owner())
     bob = store.register_user("bob", KEY_B)
     store.put_secret("compact", alice, 1, "R", b"mask one")
     assert store.get_secret("compact", alice, 1, "R") == b"mask one"

@@ -14,13 +14,14 @@ from veil.service import store_schema
 from veil.service.store import Store
 
 from .store_testkit import alice, path, store  # noqa: F401  (fixtures)
-from .store_testkit import KEY_A, V1, V2, blob_files, expected_files, sha
+from .store_testkit import (KEY_A, OWNER, V1, V2, blob_files, by_owner, expected_files,
+                            open_store, sha)
 
 
 # -- injected failures: the old version stays whole, nothing is left behind --------------------
 
 def test_failed_rename_midway_keeps_old_model(store, path, alice, monkeypatch):
-    store.put_model("compact", alice, {"v": 1}, V1)
+    store.put_model("compact", alice, {"v": 1}, V1, **by_owner())
     real, calls = os.replace, []
 
     def flaky(src, dst):
@@ -31,7 +32,7 @@ def test_failed_rename_midway_keeps_old_model(store, path, alice, monkeypatch):
 
     monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(OSError, match="No space left"):
-        store.put_model("compact", alice, {"v": 2}, V2)
+        store.put_model("compact", alice, {"v": 2}, V2, **by_owner())
     monkeypatch.undo()
     assert len(calls) == 2
     rec = store.get_model("compact", alice)
@@ -42,7 +43,7 @@ def test_failed_rename_midway_keeps_old_model(store, path, alice, monkeypatch):
 
 @pytest.mark.parametrize("what", ["model", "secret"])
 def test_failed_commit_keeps_old_state(store, path, alice, monkeypatch, what):
-    store.put_model("compact", alice, {"v": 1}, V1)
+    store.put_model("compact", alice, {"v": 1}, V1, **by_owner())
     store.put_secret("compact", alice, 1, "R", b"mask 1")
 
     def fail(conn):
@@ -51,7 +52,7 @@ def test_failed_commit_keeps_old_state(store, path, alice, monkeypatch, what):
     monkeypatch.setattr(store_schema, "commit", fail)
     with pytest.raises(sqlite3.OperationalError):
         if what == "model":
-            store.put_model("compact", alice, {"v": 2}, V2)
+            store.put_model("compact", alice, {"v": 2}, V2, **by_owner())
         else:
             store.put_secrets("compact", alice, 1, {"R": b"mask 2"}, provisioned=True)
     monkeypatch.undo()
@@ -75,7 +76,8 @@ _CRASH = textwrap.dedent("""
         store_schema.commit = lambda conn: os._exit(9)
     elif point == "cleanup":              # committed, old files not yet deleted
         store_blobs.BlobDir.remove_unused = lambda *a: os._exit(9)
-    s.put_model("compact", uid, {"v": 2}, {"w1": b"new layer 1", "w2": b"new layer 2"})
+    s.put_model("compact", uid, {"v": 2}, {"w1": b"new layer 1", "w2": b"new layer 2"},
+                owner_id=sys.argv[3], counter=2 ** 62)
     os._exit(0)
 """)
 
@@ -83,9 +85,9 @@ _CRASH = textwrap.dedent("""
 @pytest.mark.parametrize("point,survivor", [("rename", 1), ("commit", 1), ("cleanup", 2)])
 def test_crash_leaves_a_whole_version(path, point, survivor):
     v1, v2 = {"w1": b"layer 1", "w2": b"layer 2"}, {"w1": b"new layer 1", "w2": b"new layer 2"}
-    with Store.open(path) as s:
-        s.put_model("compact", s.register_user("alice", KEY_A), {"v": 1}, v1)
-    run = subprocess.run([sys.executable, "-c", _CRASH, str(path), point], timeout=60)
+    with open_store(path) as s:
+        s.put_model("compact", s.register_user("alice", KEY_A), {"v": 1}, v1, **by_owner())
+    run = subprocess.run([sys.executable, "-c", _CRASH, str(path), point, OWNER], timeout=60)
     assert run.returncode == 9                            # it died at the chosen point
     leftovers = blob_files(path) - expected_files(v1, v2)
     assert all(n.startswith(".tmp-") for n in leftovers)
@@ -99,8 +101,8 @@ def test_crash_leaves_a_whole_version(path, point, survivor):
 
 
 def test_open_sweeps_temp_files_and_unreferenced_blobs(path):
-    with Store.open(path) as s:
-        s.put_model("compact", s.register_user("alice", KEY_A), {}, V1)
+    with open_store(path) as s:
+        s.put_model("compact", s.register_user("alice", KEY_A), {}, V1, **by_owner())
     (path / "blobs" / ".tmp-abandoned").write_bytes(b"half")
     (path / "blobs" / f"{'0' * 64}.blob").write_bytes(b"orphan")
     (path / "blobs" / "README").write_text("not ours")

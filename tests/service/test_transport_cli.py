@@ -20,6 +20,7 @@ def test_operator_certificate_trusted_with_tls_ca(world):
     cloud.kill()
     veil("cloud", "tls-cert", "--cert", tmp / "cert.pem", "--key", tmp / "tls.key")
     assert (os.stat(tmp / "tls.key").st_mode & 0o777) == 0o600
+    veil("cloud", "allow-owner", "--store", tmp / "other-store", tmp / "owner.pub")
     cloud = Cloud(tmp / "other-store", "--tls-cert", tmp / "cert.pem", "--tls-key", tmp / "tls.key")
     try:
         assert not (tmp / "other-store" / "tls").exists()      # the operator's pair is used
@@ -28,7 +29,7 @@ def test_operator_certificate_trusted_with_tls_ca(world):
         publish(tmp, cloud, "alice", "tiny-a", "--tls-ca", tmp / "cert.pem")
         denoise(tmp, cloud, "alice", "tiny-a", "small.png", "out.png", "--tls-ca", tmp / "cert.pem")
         assert same_as_plaintext(tmp, "small.png", "out.png")
-        assert not (tmp / "config").exists()          # a CA file needs no known_clouds
+        assert not (tmp / "config" / "veil" / "known_clouds").exists()  # a CA file needs none
         plain = denoise(tmp, cloud, "alice", "tiny-a", "small.png", "p.png",
                         "--insecure-plaintext", check=False)
         assert plain.returncode == 1 and "requires TLS" in plain.stderr, plain.stderr
@@ -43,6 +44,7 @@ def test_plaintext_only_with_the_flag_and_only_on_loopback(world):
                    "--host", "0.0.0.0", check=False)
     assert refused.returncode == 1 and "only for loopback" in refused.stderr, refused.stderr
     assert not (tmp / "never").exists()
+    veil("cloud", "allow-owner", "--store", tmp / "plain-store", tmp / "owner.pub")
     cloud = Cloud(tmp / "plain-store", "--insecure-plaintext")
     try:
         assert "warning: --insecure-plaintext" in cloud.log and cloud.fingerprint is None

@@ -36,7 +36,7 @@ def readme_walkthrough(port: int, model: str) -> str:
     assert len(blocks) == 1
     script = blocks[0]
     for command, shortcut in (("veil user keygen", f"--key-bits {BITS}"),
-                              ("veil cloud serve", f"--port {port}"),
+                              ("veil cloud serve", f"--port {port} --allow-test-keys"),
                               ("veil owner publish", f"--cloud 127.0.0.1:{port}"),
                               ("veil user denoise", f"--cloud 127.0.0.1:{port}"),
                               ("veil owner publish --cloud 127.0.0.1:%d compact" % port, "")):

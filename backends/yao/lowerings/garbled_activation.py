@@ -87,8 +87,9 @@ class ActivationGarbler:
                               scheme=self.scheme)
         ch.send(Kind.OT, correction.to_bytes())
         ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc))
+        wide = w_a + self.kappa > 64                   # kappa 64 and more: Python ints
         ch.send(Kind.LABELS, labels_to_bytes(
-            input_labels(secrets_, "r_u", np.array(r_u, np.uint64))))
+            input_labels(secrets_, "r_u", np.array(r_u, object if wide else np.uint64))))
         return GarbledBatch(stage, n, secrets_)
 
     def send_inputs(self, ch: Channel, batch: GarbledBatch, x_masked: list[int]) -> None:
