@@ -28,6 +28,7 @@ from veil.service.auth import prove_identity
 from veil.service.client import connect
 from veil.service.journal import Journal
 from veil.service.manifest import MANIFEST_FIELDS, check_served
+from veil.service.session_phases import SessionPhases
 from veil.service.seen_models import check_and_record, default_path as seen_default
 from veil.service.messages import SERVICE_LOWERING, check_name, recv_json, send_json, user_id
 from veil.service.owner_keys import OwnerPublicKey, load_public
@@ -48,6 +49,8 @@ class RemoteSession:
         """`seen_models`: the file of the newest versions served (seen_models.py; default
         under the user's config folder), against a cloud serving an older signed one."""
         self.sk, self.model = sk, check_name(model)
+        self.phases = SessionPhases()
+        t0 = time.perf_counter()
         self.ch: Channel = connect(address, tls)
         send_json(self.ch, ServiceKind.REQUEST, {"op": "denoise"})
         cid = prove_identity(self.ch, sk, user_id(sk.public), model)
@@ -66,9 +69,14 @@ class RemoteSession:
         self.user = parties_for(self.program.lowering).user(self.program, sk.public, sk, cid,
                                                             executor or InlineExecutor())
         self.user.setup(self.ch)
+        self.phases.add("set-up", time.perf_counter() - t0, self.ch.bytes_sent,
+                        self.ch.bytes_received)
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        return self.user.run_batch(self.ch, x)
+        with self.phases.measure("offline", self.ch):
+            prepared = self.user.prepare(self.ch, len(x))
+        with self.phases.measure("online", self.ch):
+            return self.user.run_online(self.ch, prepared, x)
 
     def close(self) -> None:
         try:
@@ -142,7 +150,8 @@ def _denoise(img, output: str, sk: P.PrivateKey, address: str, model: str, tls,
             f"{address}: {total} patches in {elapsed:.1f} s"
             + (f" ({resumed} from an earlier interrupted run)" if resumed else "")
             + f"; sent {session.ch.bytes_sent / 1e6:.1f} MB, received "
-              f"{session.ch.bytes_received / 1e6:.1f} MB -> {output}; signed by owner key "
+              f"{session.ch.bytes_received / 1e6:.1f} MB ({session.phases.text()}) -> {output}; "
+              "signed by owner key "
               f"{session.owner.fingerprint}"
             + ("" if owner else " (not checked: pass --owner-pub to require it)"))
 

@@ -4,6 +4,8 @@ it was told to expect (`--owner-pub`), and otherwise says which key signed it. K
 owner's choice and reaches the user through the signed manifest."""
 from __future__ import annotations
 
+import re
+
 import json
 import sqlite3
 import warnings
@@ -68,6 +70,13 @@ def test_without_owner_pub_the_signer_is_named(tmp_path, owners, users):
                                   workers=1, progress=False)
     assert f"signed by owner key {owners['carol'][1].public.fingerprint}" in line, line
     assert "not checked: pass --owner-pub" in line
+    # the summary splits the traffic by phase, and the phases add up to the totals
+    sent, received = map(float, re.search(r"sent ([\d.]+) MB, received ([\d.]+) MB", line).groups())
+    phases = re.findall(r"(set-up|offline|online) [\d.]+ s, up ([\d.]+) MB, down ([\d.]+) MB", line)
+    assert [p[0] for p in phases] == ["set-up", "offline", "online"], line
+    assert abs(sum(float(p[1]) for p in phases) - sent) <= 0.2
+    assert abs(sum(float(p[2]) for p in phases) - received) <= 0.2
+    assert float(phases[1][2]) > 0 and float(phases[2][2]) > 0      # tables, then labels
 
 
 def test_user_checks_the_signature_itself(tmp_path, owners, users):
