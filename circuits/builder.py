@@ -67,6 +67,10 @@ class Builder:
     def gate(self, wire: int) -> Gate:
         return self._gates[wire]
 
+    def count(self, op: Op) -> int:
+        """How many gates of this op have been emitted so far (dead ones included)."""
+        return sum(g.op is op for g in self._gates)
+
     def known(self, wire: int) -> int | None:
         """The value of a constant wire, None for any other wire (a query, not a fold)."""
         return CONST_VALUE.get(self._gates[wire].op)

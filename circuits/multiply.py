@@ -8,7 +8,7 @@ is complemented (-p = ~p - 1) and the -1s are folded into one constant.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .builder import Bits, Builder, extend
 from .columns import sum_columns
@@ -84,22 +84,57 @@ def mul_const(b: Builder, x: Sequence[int], k: int, signed: bool = False,
     return linear_combination(b, [(x, k)], width, signed=signed)
 
 
-def square(b: Builder, x: Sequence[int], signed: bool = False, width: int | None = None) -> Bits:
+def square(b: Builder, x: Sequence[int], signed: bool = False, width: int | None = None,
+           never: Callable[[frozenset[int]], bool] | None = None) -> Bits:
     """x * x mod 2**width; width defaults to 2 * len(x) (the exact square).
 
     Symmetry: x_i x_j (i < j) is built once and counted twice by sitting at
     weight 2**(i+j+1); x_i x_i = x_i sits at 2**(2i) with no AND.  That is
     n(n-1)/2 partial products instead of n*n, about half the ANDs of mul(x, x).
+    The product x_i x_{i+1} shares its column with x_{i+1}, and their sum is
+    (x_{i+1} xor p) + 2p, so that pair costs no adder.
+
+    `never(S)` (unsigned only) is the caller's promise that the bits of x indexed by S are
+    never all 1 on the inputs it will feed (a range analysis says so). A product whose pair
+    is ruled out is 0 and not built; products in one column that can never be 1 together are
+    one XOR, not an adder. The result is then exact only on inputs that keep the promise.
     """
     n = len(x)
     width = 2 * n if width is None else width
     w = min(width, 2 * n)
-    cols: dict[int, list[int]] = defaultdict(list)
+    if signed and never is not None:
+        raise ValueError("square: `never` is for unsigned operands")
+    ruled_out = never or (lambda s: False)
+    cols: dict[int, list[tuple[int, frozenset[int] | None]]] = defaultdict(list)
+    diagonal = {2 * i: (x[i], frozenset([i])) for i in range(n)}
     for i in range(n):
-        cols[2 * i].append(x[i])
         for j in range(i + 1, n):
-            if i + j + 1 < w:
-                p = b.and_(x[i], x[j])
-                cols[i + j + 1].append(b.not_(p) if signed and j == n - 1 else p)
+            if i + j + 1 >= w or ruled_out(frozenset([i, j])):
+                continue
+            p = b.and_(x[i], x[j])
+            if signed and j == n - 1:
+                cols[i + j + 1].append((b.not_(p), None))
+            elif j == i + 1:
+                diagonal[2 * j] = (b.xor(diagonal[2 * j][0], p), None)
+                cols[2 * j + 1].append((p, frozenset([i, j])))
+            else:
+                cols[i + j + 1].append((p, frozenset([i, j])))
+    for p, item in diagonal.items():
+        cols[p].append(item)
     fix = (1 << n) - (1 << 2 * n - 1) if signed and n else 0
-    return extend(b, sum_columns(b, cols, w, fix), width, False)
+    merged = {p: _exclusive(b, items, ruled_out) for p, items in cols.items()}
+    return extend(b, sum_columns(b, merged, w, fix), width, False)
+
+
+def _exclusive(b: Builder, items, ruled_out) -> Bits:
+    """One XOR for each group of products (monomials) no two of which are ever both 1."""
+    groups: list[list] = []
+    for wire, mono in items:
+        for g in groups if mono is not None else []:
+            if g[1] is not None and all(ruled_out(mono | m) for m in g[1]):
+                g[0] = b.xor(g[0], wire)
+                g[1].append(mono)
+                break
+        else:
+            groups.append([wire, None if mono is None else [mono]])
+    return [g[0] for g in groups]
