@@ -2,20 +2,77 @@
 
     python bench/circuit_breakdown.py [--model compact] [--layer 2] [--kappa 40]
 
-Wraps the builder calls of compiler/synthesis.py to count the ANDs each block creates (raw,
-before the optimisation passes), then prints the optimised totals for comparison.
+Wraps the builder calls of compiler/synthesis.py and compiler/polynomial.py to count the
+ANDs each block creates (raw, before the optimisation passes), then prints the optimised
+totals for comparison.
 """
 from __future__ import annotations
 
 import argparse
 import functools
 
-from veil.compiler import synthesis as piecewise
+from veil.compiler import polynomial, synthesis
 from veil.circuits.builder import Builder
 from veil.circuits.passes import optimise
 from veil.models.catalog import compile_model
 
-BLOCKS = ["sub", "add_const", "gt_const", "square", "linear_combination", "le_const", "mux", "add"]
+# (module, function, label): a block's ANDs are those made while its function runs, minus
+# those of the blocks listed before it that it calls.
+BLOCKS = [
+    (synthesis, "sub", "x = x' - r_c"),
+    (synthesis, "add_const", "magnitude rounding"),
+    (synthesis, "ge_const", "saturation test"),
+    (synthesis, "gt_const", "saturation test (shift 0)"),
+    (polynomial, "le_const", "segment tests"),
+    (polynomial, "add", "offset b = a - o_k"),
+    (polynomial, "square", "square floor(b^2 / 2^f)"),
+    (polynomial, "mul", "higher powers"),
+    (polynomial, "selected_sum", "selected column sum"),
+    (synthesis, "mux_const", "saturation multiplexer"),
+    (synthesis, "cond_negate", "sign (bare)"),
+    (synthesis, "add", "y' = (y xor s) + r_u + s"),
+]
+
+
+def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
+    """label -> (masked ANDs, bare ANDs), raw; plus 'total' and 'optimised'."""
+    polynomial.choose_offsets(table)     # the offset search builds circuits: not counted
+    made = {"and": 0}
+    original_and = Builder.and_
+
+    def counting_and(self, a, b):
+        made["and"] += 1
+        return original_and(self, a, b)
+
+    def counted(label, fn, counts):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            before = made["and"]
+            out = fn(*a, **k)
+            counts[label] = counts.get(label, 0) + made["and"] - before
+            return out
+        return wrapper
+
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in BLOCKS]
+    results = []
+    Builder.and_ = counting_and
+    try:
+        for build in (lambda: synthesis.masked_activation_circuit(table, kappa),
+                      lambda: synthesis.activation_circuit(table)):
+            counts: dict[str, int] = {}
+            for (mod, name, fn), (_, _, label) in zip(saved, BLOCKS):
+                setattr(mod, name, counted(label, fn, counts))
+            made["and"] = 0
+            circuit = build()
+            counts["total"] = made["and"]
+            counts["optimised"] = optimise(circuit).counts()["AND"]
+            results.append(counts)
+    finally:
+        Builder.and_ = original_and
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+    labels = [label for *_, label in BLOCKS] + ["total", "optimised"]
+    return {label: (results[0].get(label, 0), results[1].get(label, 0)) for label in labels}
 
 
 def main() -> None:
@@ -25,46 +82,14 @@ def main() -> None:
     ap.add_argument("--kappa", type=int, default=40)
     args = ap.parse_args()
     table = compile_model(args.model).activation(args.layer).table
-    counts: dict[str, int] = {}
-    made = {"and": 0}
-    original_and = Builder.and_
-
-    def counting_and(self, a, b):
-        made["and"] += 1
-        return original_and(self, a, b)
-
-    def counted(name, fn):
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            before = made["and"]
-            out = fn(*a, **k)
-            counts[name] = counts.get(name, 0) + made["and"] - before
-            return out
-        return wrapper
-
-    Builder.and_ = counting_and
-    saved = {name: getattr(piecewise, name) for name in BLOCKS}
-    for name in BLOCKS:
-        setattr(piecewise, name, counted(name, saved[name]))
-    try:
-        masked = piecewise.masked_activation_circuit(table, args.kappa)
-        raw_masked, per_masked = made["and"], dict(counts)
-        made["and"] = 0
-        counts.clear()
-        bare = piecewise.activation_circuit(table)
-        raw_bare, per_bare = made["and"], dict(counts)
-    finally:
-        Builder.and_ = original_and
-        for name, fn in saved.items():
-            setattr(piecewise, name, fn)
     print(f"{table.name}, layer {args.layer}: accumulator {table.acc_bits} bits, "
           f"{table.out_format}, coefficients {table.coeff_frac} fractional bits, "
-          f"thresholds {table.thresholds}, coefficients {table.coeffs}")
-    print(f"ANDs per block (raw)      masked   bare")
-    for name in BLOCKS:
-        print(f"  {name:20s} {per_masked.get(name, 0):9d} {per_bare.get(name, 0):6d}")
-    print(f"masked: raw {raw_masked}, optimised {optimise(masked).counts()['AND']}")
-    print(f"bare:   raw {raw_bare}, optimised {optimise(bare).counts()['AND']}")
+          f"thresholds {table.thresholds}, coefficients {table.coeffs}, "
+          f"offsets {polynomial.choose_offsets(table)}")
+    print("ANDs per block (raw)             masked   bare")
+    for label, (masked, bare) in breakdown(table, args.kappa).items():
+        if masked or bare or label in ("total", "optimised"):
+            print(f"  {label:30s} {masked:7d} {bare:6d}")
 
 
 if __name__ == "__main__":

@@ -1,31 +1,31 @@
 """Synthesis of a piecewise-polynomial activation into a boolean circuit.
 
 The circuit computes exactly `compiler.activation_table.ActivationTable` (see its docstring
-for the integer semantics). Where the ANDs go, for a table with n segments of degree d:
+for the integer semantics). Where the ANDs go (docs/circuits.md has the counts):
 
-- magnitude: the ones' complement (X xor s) costs XOR gates only; rounding it to the
-  activation's precision is one increment of the bits above the dropped ones;
-- saturation test a > T[-1] and segment tests a <= T[k]: comparators with constants;
-- powers: one shared squarer for P2 (about half the ANDs of a multiplier), general
-  multipliers only for degree >= 3;
-- per segment: one column sum of the canonical-signed-digit copies of every power and the
-  constant (c0 term plus rounding bit), rather than a multiplier per term followed by
-  additions; every width is the minimum that the
-  exhaustive range analysis of the table allows (sums are computed modulo 2^w, which is
-  exact for the in-interval values the multiplexer lets through);
-- selection: one multiplexer per segment boundary plus one for saturation;
+- magnitude: the ones' complement (X xor s) costs XOR gates only. With
+  o = floor(ones / 2^(shift-1)), the rounded magnitude is a = (o + 1) >> 1, so
+  saturation a > T[-1] is o >= 2 T[-1] + 1: one comparator with a constant over o, and
+  the increment only runs over the bits of o that a's low bits need (about 10), not the
+  whole accumulator;
+- segment tests a <= T[k]: comparators with constants, turned into one-hot selectors;
+- the polynomials (compiler.polynomial): one squarer of the offset magnitude b = a - o_k
+  and one column sum whose coefficients the selectors pick;
+- saturation: y bits where the saturation value has a 0 are ANDed with ~sat, the others
+  ORed (one AND per bit of the polynomial's value, whose width the range analysis gives);
 - sign: odd symmetry needs t = (y xor s) + s; in the masked circuit the "+ s" rides as the
   carry-in of the final "+ r_u" addition and costs nothing.
 """
 from __future__ import annotations
 
-from veil.circuits.builder import Builder, const_bits, shift_right, sign_extend, truncate, zero_extend
 from veil.circuits.adders import add, add_const, cond_negate, sub
-from veil.circuits.compare import gt_const, le_const
-from veil.circuits.multiply import linear_combination, mul, square
-from veil.circuits.mux import mux
+from veil.circuits.builder import Builder, extend, sign_extend, truncate, zero_extend
 from veil.circuits.circuit import Circuit
+from veil.circuits.compare import ge_const, gt_const
+from veil.circuits.mux import mux_const
 from veil.compiler.activation_table import ActivationTable
+from veil.compiler.polynomial import (build_polynomial, choose_offsets, magnitude_width,
+                                      segment_selectors, y_range)
 
 
 def signed_width(lo: int, hi: int) -> int:
@@ -35,67 +35,39 @@ def signed_width(lo: int, hi: int) -> int:
     return w
 
 
-def _fit(b: Builder, bits: list[int], width: int) -> list[int]:
-    return sign_extend(bits, width) if len(bits) < width else truncate(bits, width)
-
-
-def _powers(b: Builder, t: ActivationTable, a: list[int]) -> list[list[int] | None]:
-    ranges = t.ranges()
-    f_a = t.out_format.frac
-    powers: list[list[int] | None] = [None, a]
-    for j in range(2, t.degree + 1):
-        prev = powers[-1]
-        full = len(prev) + len(a)
-        prod = square(b, a, signed=False, width=full) if j == 2 else \
-            mul(b, prev, a, signed=False, width=full)
-        hi = ranges[f"P{j}"][1]
-        powers.append(truncate(shift_right(prod, f_a, signed=False), max(1, hi.bit_length())))
-    return powers
-
-
-def _segment(b: Builder, t: ActivationTable, k: int, powers) -> list[int]:
-    """(sum_j K[k][j] * Pj + K[k][0] * 2^f_a + rounding) >> f_c, as one column sum."""
-    lo, hi = t.ranges()[f"seg{k}"]
-    width = signed_width(lo, hi) + 1
-    coeffs = t.coeffs[k]
-    terms = [(powers[j], coeffs[j]) for j in range(1, len(coeffs)) if coeffs[j]]
-    const = (coeffs[0] << t.out_format.frac) + (1 << (t.coeff_frac - 1) if t.coeff_frac else 0)
-    acc = linear_combination(b, terms, width, constant=const, signed=False)
-    return _fit(b, shift_right(acc, t.coeff_frac, signed=True), t.out_format.total)
-
-
-def magnitude_value(b: Builder, t: ActivationTable, mag: list[int]) -> list[int]:
-    """y(a) in t.out_format.total bits for the unsigned magnitude bus `mag`."""
-    w_out = t.out_format.total
-    t_last = t.thresholds[-1]
-    w_u = max(1, t_last.bit_length())
-    saturated = gt_const(b, mag, t_last, signed=False) if len(mag) > 0 else b.const(0)
-    a = zero_extend(b, mag, w_u) if len(mag) < w_u else truncate(mag, w_u)
-    powers = _powers(b, t, a)
-    y = _segment(b, t, len(t.thresholds) - 1, powers)
-    for k in reversed(range(len(t.thresholds) - 1)):
-        y = mux(b, le_const(b, a, t.thresholds[k], signed=False), y, _segment(b, t, k, powers))
-    return mux(b, saturated, y, const_bits(b, t.saturation, w_out))
-
-
-def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int]]:
-    """s = [x < 0] and a = ((x xor -s) + 2^(shift-1)) >> shift: the ones' complement
-    magnitude (free: XOR gates) rounded to the activation's precision (an increment of the
-    bits above shift - 1: about acc_bits - shift ANDs)."""
+def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int], int]:
+    """s = [x < 0], the low magnitude_width(t) bits of a = ((x xor -s) + 2^(shift-1)) >> shift
+    (exact whenever a <= T[-1]), and sat = [a > T[-1]]."""
     s = x[-1]
     ones = [b.xor(x[i], s) for i in range(t.acc_bits - 1)]
+    w_u, last = magnitude_width(t), t.thresholds[-1]
     if t.shift == 0:
-        return s, ones
-    rounded = add_const(b, ones, 1 << (t.shift - 1), width=t.acc_bits)
-    return s, shift_right(rounded, t.shift, signed=False)
+        sat = gt_const(b, ones, last, signed=False) if ones else b.const(0)
+        return s, extend(b, ones, w_u, False) if len(ones) < w_u else truncate(ones, w_u), sat
+    o = ones[t.shift - 1:]
+    sat = ge_const(b, o, 2 * last + 1, signed=False) if o else b.const(0)
+    low = o[:w_u + 1] if len(o) > w_u else zero_extend(b, o, w_u + 1)
+    return s, add_const(b, low, 1)[1:], sat
+
+
+def _saturated_value(b: Builder, t: ActivationTable, a: list[int], sat: int) -> tuple[list[int], bool]:
+    """t.magnitude_values(a) and whether it is read signed."""
+    lo, hi = y_range(t)
+    lo, hi = min(lo, t.saturation), max(hi, t.saturation)
+    signed = lo < 0
+    y = build_polynomial(b, t, a, segment_selectors(b, t, a), choose_offsets(t))
+    width = signed_width(lo, hi) if signed else max(1, hi.bit_length())
+    y = extend(b, y, width, y_range(t)[0] < 0)
+    return mux_const(b, sat, y, t.saturation), signed
 
 
 def activation_circuit(t: ActivationTable) -> Circuit:
     """The bare activation: input bus 'x' (the accumulator), output bus 't' (activation format)."""
     b = Builder()
     x = b.input("x", t.acc_bits)
-    s, mag = _sign_and_magnitude(b, t, x)
-    y = magnitude_value(b, t, mag)
+    s, a, sat = _sign_and_magnitude(b, t, x)
+    y, signed = _saturated_value(b, t, a, sat)
+    y = extend(b, y, t.out_format.total, signed)
     b.output("t", cond_negate(b, y, s) if t.odd else y)
     return b.build()
 
@@ -113,10 +85,12 @@ def masked_activation_circuit(t: ActivationTable, kappa: int) -> Circuit:
     w_ru = t.out_format.total + kappa
     ru = b.input("r_u", w_ru)
     x = sub(b, xm, rc)
-    s, mag = _sign_and_magnitude(b, t, x)
-    y = magnitude_value(b, t, mag)
-    if t.odd:
-        y = [b.xor(bit, s) for bit in y]     # ones' complement; the +1 is the carry-in below
+    s, a, sat = _sign_and_magnitude(b, t, x)
+    y, signed = _saturated_value(b, t, a, sat)
+    if not signed:
+        y = y + [b.const(0)]                 # room for the sign
+    if t.odd:                                # ones' complement; the +1 is the carry-in below
+        y = [b.xor(bit, s) for bit in y]
     w_out = w_ru + 1
     b.output("y_masked", add(b, sign_extend(y, w_out), zero_extend(b, ru, w_out),
                              cin=s if t.odd else None, width=w_out))
