@@ -1,0 +1,204 @@
+"""The built-in tanh* circuits on EVERY accumulator, and the squarer's promise audited.
+
+The bare circuit reads the accumulator x only through its sign and o = ones >> (shift - 1)
+(the rounded magnitude is (o + 1) >> 1): the test first shows, on the optimised circuit's
+graph, that no output depends on x's shift - 1 low bits, then evaluates every value of the
+other acc_bits - shift + 1 bits (low bits random), which is every input the circuit can
+tell apart: 2^18 (tiny, layer 2) to 2^25 (compact, layer 1) values.
+
+The masked circuit computes x = x' - r_c mod 2^acc_bits and then runs the same code on x, so
+every x with random r_c (x' = x + r_c) and random r_u in [0, 2^(l_a + kappa)) reaches every
+state the masked circuit's core can be in; hypothesis adds masks at the edges.
+
+The squarer is built with a promise (never(S): the bits S of its operand b are never all 1).
+The audit records every S the squarer was promised, exposes b as an extra output and checks,
+for every accumulator whose output the polynomial decides (not saturated), that b is
+a - o_k for the selected segment's offset and has no promised pattern set.
+"""
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from veil.circuits.evaluate import evaluate
+from veil.circuits.linear import linearise
+from veil.circuits.passes import optimise
+from veil.compiler import polynomial
+from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
+
+from .tanh_star_reference import tanh_star_int
+from .test_synthesis_tanh_star import CATALOG, catalog_table
+
+KAPPA = 40
+FAST = ["tiny1", "tiny2"]          # 2^20 and 2^18 inputs: a few seconds
+SLOW = ["compact1", "compact2"]    # 2^25 and 2^24 inputs: about 30 and 15 s each
+EVERY = FAST + [pytest.param(n, marks=pytest.mark.slow) for n in SLOW]
+
+
+def every_distinct_accumulator(t, rng):
+    """Every value of x's bits shift - 1 .. acc_bits - 1, the low bits random, as signed x."""
+    low = max(t.shift - 1, 0)
+    hi = np.arange(1 << (t.acc_bits - low), dtype=np.int64)
+    xs = (hi << low) | rng.integers(0, 1 << low, len(hi)) if low else hi
+    return np.where(xs >= 1 << (t.acc_bits - 1), xs - (1 << t.acc_bits), xs)
+
+
+def magnitude(t, xs):
+    ones = np.where(xs < 0, -xs - 1, xs)
+    return (ones + (1 << (t.shift - 1))) >> t.shift if t.shift else ones
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_bare_circuit_ignores_the_bits_below_the_rounding(name):
+    t = catalog_table(name)
+    c = optimise(activation_circuit(t))
+    live = c.live()
+    assert not live & set(c.inputs["x"][:t.shift - 1])
+    assert set(c.inputs["x"][t.shift - 1:]) <= live
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_bare_every_accumulator(name):
+    t = catalog_table(name)
+    xs = every_distinct_accumulator(t, np.random.default_rng(1))
+    got = evaluate(linearise(optimise(activation_circuit(t))), {"x": xs}, signed_outputs=("t",))["t"]
+    assert np.array_equal(np.asarray(got, np.int64), t.reference(xs))
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_table_is_the_independent_tanh_star_at_every_magnitude(name):
+    """t.reference depends on x only through the sign and the rounded magnitude a; at every
+    a up to two past saturation and both signs it equals tanh_star_reference."""
+    t = catalog_table(name)
+    a = np.arange(t.thresholds[-1] + 3, dtype=np.int64)
+    xs = np.concatenate([a << t.shift, -(a << t.shift) - 1])
+    assert np.array_equal(magnitude(t, xs), np.concatenate([a, a]))
+    want = [tanh_star_int(int(x), t.acc_frac, 8, 9) for x in xs]
+    assert [int(v) for v in t.reference(xs)] == want
+
+
+@lru_cache(maxsize=None)
+def masked_linearised(name):
+    return linearise(optimise(masked_activation_circuit(catalog_table(name), KAPPA)))
+
+
+def masked_eval(name, x, r_c, r_u):
+    t, acc = catalog_table(name), catalog_table(name).acc_bits
+    out = evaluate(masked_linearised(name),
+                   {"x_masked": (x + r_c) % (1 << acc), "r_c": r_c % (1 << acc), "r_u": r_u})
+    return np.asarray(out["y_masked"], np.int64)
+
+
+def masked_want(t, x, r_u):
+    return (t.reference(x) + r_u) % (1 << (t.out_format.total + KAPPA + 1))
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_masked_every_accumulator_random_masks(name):
+    t = catalog_table(name)
+    rng = np.random.default_rng(2)
+    x = every_distinct_accumulator(t, rng)
+    r_c = rng.integers(0, 1 << t.acc_bits, len(x))
+    r_u = rng.integers(0, 1 << (t.out_format.total + KAPPA), len(x))
+    assert np.array_equal(masked_eval(name, x, r_c, r_u), masked_want(t, x, r_u))
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(sorted(CATALOG)), data=st.data())
+def test_masked_masks_at_the_edges(name, data):
+    """Masks and accumulators anywhere, the extremes (0, all ones) as likely as the rest."""
+    t = catalog_table(name)
+    w_ru = t.out_format.total + KAPPA
+
+    def edgy(bits, signed=False):
+        lo, hi = (-(1 << bits - 1), (1 << bits - 1) - 1) if signed else (0, (1 << bits) - 1)
+        return st.one_of(st.sampled_from([lo, hi, 0, -1 if signed else 1]), st.integers(lo, hi))
+    triples = data.draw(st.lists(st.tuples(edgy(t.acc_bits, True), edgy(t.acc_bits), edgy(w_ru)),
+                                 min_size=1, max_size=64))
+    x, r_c, r_u = (np.array(v, np.int64) for v in zip(*triples))
+    assert np.array_equal(masked_eval(name, x, r_c, r_u), masked_want(t, x, r_u))
+
+
+@contextmanager
+def probed_squarer(t):
+    """Every circuit built inside outputs the squarer's operand as bus 'probe_b'; yields the
+    promised patterns (the S for which never(S) said True)."""
+    polynomial.choose_offsets(t)        # cached: the candidates are not built under the probe
+    promised: set[frozenset[int]] = set()
+    square = polynomial.square
+
+    def probe(b, x, *args, never=None, **kwargs):
+        b.output("probe_b", x)
+
+        def recording(s):
+            if never(s):
+                promised.add(s)
+                return True
+            return False
+        return square(b, x, *args, never=None if never is None else recording, **kwargs)
+    polynomial.square = probe
+    try:
+        yield promised
+    finally:
+        polynomial.square = square
+
+
+def check_promise(t, xs, b, promised):
+    assert promised, "the squarer was promised nothing: the audit audits nothing"
+    a = magnitude(t, xs)
+    used = a <= t.thresholds[-1]
+    offsets = polynomial.choose_offsets(t)
+    seg = np.searchsorted(np.array(t.thresholds), a[used])     # first k with a <= T[k]
+    assert np.array_equal(b[used], a[used] - np.array(offsets)[seg])
+    for s in promised:
+        m = sum(1 << i for i in s)
+        assert not np.any(b[used] & m == m), sorted(s)
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_squarer_promise_holds_on_every_accumulator(name):
+    t = catalog_table(name)
+    with probed_squarer(t) as promised:
+        c = activation_circuit(t)
+    xs = every_distinct_accumulator(t, np.random.default_rng(3))
+    b = evaluate(linearise(c), {"x": xs})["probe_b"]
+    check_promise(t, xs, np.asarray(b, np.int64), promised)
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_squarer_promise_holds_under_random_masks(name):
+    t = catalog_table(name)
+    with probed_squarer(t) as promised:
+        c = masked_activation_circuit(t, KAPPA)
+    rng = np.random.default_rng(4)
+    a = np.arange(t.thresholds[-1] + 3, dtype=np.int64)
+    ones = (a << t.shift) - (1 << t.shift - 1) + rng.integers(0, 1 << t.shift, (8, len(a)))
+    ones = ones.ravel()
+    ones = ones[ones >= 0]
+    x = np.concatenate([ones, -ones - 1, rng.integers(-(1 << t.acc_bits - 1), 1 << t.acc_bits - 1, 20000)])
+    r_c = rng.integers(0, 1 << t.acc_bits, len(x))
+    r_u = rng.integers(0, 1 << (t.out_format.total + KAPPA), len(x))
+    out = evaluate(linearise(c), {"x_masked": (x + r_c) % (1 << t.acc_bits), "r_c": r_c, "r_u": r_u})
+    check_promise(t, x, np.asarray(out["probe_b"], np.int64), promised)
+
+
+def test_the_audit_catches_a_false_promise(monkeypatch):
+    """A squarer promised that b's two low bits are never both 1 (false: b = 3 occurs):
+    check_promise must say so."""
+    t = catalog_table("tiny2")
+    honest = polynomial._never
+
+    def lying(values, width):
+        never = honest(values, width)
+        return lambda s: s == frozenset([0, 1]) or never(s)
+    with probed_squarer(t) as promised:
+        monkeypatch.setattr(polynomial, "_never", lying)
+        c = activation_circuit(t)
+    assert frozenset([0, 1]) in promised
+    xs = every_distinct_accumulator(t, np.random.default_rng(5))
+    b = np.asarray(evaluate(linearise(c), {"x": xs})["probe_b"], np.int64)
+    with pytest.raises(AssertionError, match=r"\[0, 1\]"):
+        check_promise(t, xs, b, promised)
