@@ -100,7 +100,8 @@ def _powers(b: Builder, t: ActivationTable, x: list[int], values: np.ndarray) ->
             mul(b, powers[-1], x, width=full)
         prev_vals = (prev_vals * values) >> f
         width = max(1, int(prev_vals.max(initial=0)).bit_length())
-        powers.append(truncate(shift_right(prod, f, signed=False), width))
+        high = shift_right(prod, f, signed=False)     # empty when the product is below 2^f
+        powers.append(zero_extend(b, high, width) if len(high) < width else truncate(high, width))
     return powers
 
 
@@ -127,9 +128,10 @@ def y_range(t: ActivationTable) -> tuple[int, int]:
 
 
 def _width(lo: int, hi: int) -> int:
+    """Bits of [lo, hi]: unsigned if lo >= 0, else two's complement (hi may be negative)."""
     if lo >= 0:
         return max(1, hi.bit_length())
-    return max((-lo - 1).bit_length(), hi.bit_length()) + 1
+    return max((-lo - 1).bit_length(), max(hi, 0).bit_length()) + 1
 
 
 def segment_selectors(b: Builder, t: ActivationTable, a: list[int]) -> list[int]:

@@ -42,9 +42,13 @@ def random_table(seed: int) -> ActivationTable:
 
 
 SEEDS = range(40)
+# Seeds past the first 40 whose tables once failed to compile: a square or cube below 2^f_a
+# for every magnitude (an empty bus: 120, 316, 353; the first and last also on the circuits
+# before the selected sum) and a constant negative y (its width overestimated: 149).
+DEGENERATE = [120, 149, 316, 353]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", [*SEEDS, *DEGENERATE])
 def test_every_accumulator_of_a_random_activation(seed):
     t = random_table(seed)
     xs = np.arange(-(1 << t.acc_bits - 1), 1 << t.acc_bits - 1, dtype=np.int64)
@@ -52,7 +56,7 @@ def test_every_accumulator_of_a_random_activation(seed):
     assert np.array_equal(np.asarray(got, dtype=np.int64), t.reference(xs)), t
 
 
-@pytest.mark.parametrize("seed", SEEDS[::4])
+@pytest.mark.parametrize("seed", [*SEEDS[::4], *DEGENERATE])
 def test_masked_random_activation(seed):
     t, kappa, n = random_table(seed), 12, 3000
     rng = np.random.default_rng(seed)
