@@ -23,7 +23,7 @@ BLOCKS = [
     (synthesis, "add_const", "magnitude rounding"),
     (synthesis, "ge_const", "saturation test"),
     (synthesis, "gt_const", "saturation test (shift 0)"),
-    (polynomial, "le_const", "segment tests"),
+    (polynomial, "le_const_within", "segment tests"),
     (polynomial, "add", "offset b = a - o_k"),
     (polynomial, "square", "square floor(b^2 / 2^f)"),
     (polynomial, "mul", "higher powers"),

@@ -31,10 +31,11 @@ import numpy as np
 
 from veil.circuits.adders import add
 from veil.circuits.builder import Builder, shift_right, truncate, zero_extend
-from veil.circuits.compare import le_const
 from veil.circuits.gates import Op
 from veil.circuits.multiply import mul, square
+from veil.circuits.compare import le_const
 from veil.circuits.selected import selected_sum
+from veil.circuits.within import le_const_within
 from veil.compiler.activation_table import ActivationTable
 
 MAX_CANDIDATES = 16     # offset combinations tried per table (each one is built and counted)
@@ -135,8 +136,14 @@ def _width(lo: int, hi: int) -> int:
 
 
 def segment_selectors(b: Builder, t: ActivationTable, a: list[int]) -> list[int]:
-    """One-hot: s_k = [T[k-1] < a <= T[k]] (for a <= T[-1]); [a <= T[k]] is monotone in k."""
-    tests = [le_const(b, a, th, signed=False) for th in t.thresholds[:-1]]
+    """One-hot: s_k = [T[k-1] < a <= T[k]] (for a <= T[-1]); [a <= T[k]] is monotone in k.
+    Each test only has to hold for a <= T[-1] (saturation decides above), which lets the
+    comparators skip gates (circuits.within); past MAX_DOMAIN magnitudes, exact comparators."""
+    if t.thresholds[-1] < MAX_DOMAIN:
+        care = np.arange(t.thresholds[-1] + 1, dtype=np.int64)
+        tests = [le_const_within(b, a, th, care) for th in t.thresholds[:-1]]
+    else:
+        tests = [le_const(b, a, th, signed=False) for th in t.thresholds[:-1]]
     if not tests:
         return [b.const(1)]
     return [tests[0]] + [b.xor(tests[k], tests[k - 1]) for k in range(1, len(tests))] + \
