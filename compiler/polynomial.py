@@ -20,7 +20,10 @@ with f = f_a. Three things keep the circuit small while it computes exactly thes
   over the segments' own intervals need; a partial product of two bits of b that are never
   both 1 there is not built.
 
-Which offsets to use is decided by building the candidates and counting their ANDs.
+Which offsets to use is decided by building the candidates and counting their ANDs. The
+block the activation circuit inlines (polynomial_circuit) is then optimised and swept on its
+care set, the magnitudes 0..T[-1] (circuits.care): an AND that equals the XOR of a few
+earlier wires on every one of them becomes that XOR.
 """
 from __future__ import annotations
 
@@ -31,8 +34,11 @@ import numpy as np
 
 from veil.circuits.adders import add
 from veil.circuits.builder import Builder, shift_right, truncate, zero_extend
+from veil.circuits.care import sweep_on_care
+from veil.circuits.circuit import Circuit
 from veil.circuits.gates import Op
 from veil.circuits.multiply import mul, square
+from veil.circuits.passes import optimise
 from veil.circuits.compare import le_const
 from veil.circuits.selected import selected_sum
 from veil.circuits.within import le_const_within
@@ -185,3 +191,17 @@ def choose_offsets(t: ActivationTable) -> tuple[int, ...]:
         if best_ands is None or ands < best_ands:
             best, best_ands = offsets, ands
     return best
+
+
+@lru_cache(maxsize=64)
+def polynomial_circuit(t: ActivationTable) -> Circuit:
+    """Input bus 'a' (magnitude_width bits), output bus 'y': the segment tests and the
+    polynomials with the chosen offsets, right for every a <= T[-1] (anything above),
+    optimised and swept on those magnitudes. Read-only: callers inline it."""
+    b = Builder()
+    a = b.input("a", magnitude_width(t))
+    b.output("y", build_polynomial(b, t, a, segment_selectors(b, t, a), choose_offsets(t)))
+    c = optimise(b.build())
+    if t.thresholds[-1] < MAX_DOMAIN:
+        c = optimise(sweep_on_care(c, {"a": np.arange(t.thresholds[-1] + 1, dtype=np.int64)}))
+    return c

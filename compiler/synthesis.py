@@ -24,8 +24,7 @@ from veil.circuits.circuit import Circuit
 from veil.circuits.compare import ge_const, gt_const
 from veil.circuits.mux import mux_const
 from veil.compiler.activation_table import ActivationTable
-from veil.compiler.polynomial import (build_polynomial, choose_offsets, magnitude_width,
-                                      segment_selectors, y_range)
+from veil.compiler.polynomial import magnitude_width, polynomial_circuit, y_range
 
 
 def signed_width(lo: int, hi: int) -> int:
@@ -55,7 +54,7 @@ def _saturated_value(b: Builder, t: ActivationTable, a: list[int], sat: int) -> 
     lo, hi = y_range(t)
     lo, hi = min(lo, t.saturation), max(hi, t.saturation)
     signed = lo < 0
-    y = build_polynomial(b, t, a, segment_selectors(b, t, a), choose_offsets(t))
+    y = b.inline(polynomial_circuit(t), {"a": a})["y"]
     width = signed_width(lo, hi) if signed else max(1, hi.bit_length())
     y = extend(b, y, width, y_range(t)[0] < 0)
     return mux_const(b, sat, y, t.saturation), signed

@@ -12,7 +12,10 @@ from veil.compiler.activation_table import ActivationRangeError, ActivationTable
 from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import ActivationDef, Symmetry
-from veil.compiler.polynomial import _candidates, choose_offsets, offset_step
+from veil.circuits.builder import Builder
+from veil.compiler.polynomial import (_candidates, build_polynomial, choose_offsets,
+                                      magnitude_width, offset_step, polynomial_circuit,
+                                      segment_selectors)
 from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 
 HERE = SourcePos("<test>", 1, 1)
@@ -96,3 +99,20 @@ def test_tanh_star_offsets():
     t = tanh_star_table(33, 18, f_a=8, f_c=9, total=10)
     assert (0, 256) in _candidates(t)
     assert choose_offsets(t) == (0, 256)
+
+
+def test_tanh_star_polynomial_block_swept_on_its_magnitudes():
+    """Compact's polynomial block (segment test, squarer, selected sum) on 0..657: three of
+    its ANDs equal the XOR of at most four earlier wires there (circuits.care), and the block
+    still computes the table's y on every one of them."""
+    from .test_synthesis_tanh_star import tanh_star_table
+    t = tanh_star_table(33, 18, f_a=8, f_c=9, total=10)
+    b = Builder()
+    a = b.input("a", magnitude_width(t))
+    b.output("y", build_polynomial(b, t, a, segment_selectors(b, t, a), choose_offsets(t)))
+    before = optimise(b.build())
+    block = polynomial_circuit(t)
+    assert (before.counts()["AND"], block.counts()["AND"]) == (144, 141)
+    mags = np.arange(658)
+    y = evaluate(linearise(block), {"a": mags})["y"]
+    assert np.array_equal(np.asarray(y, np.int64), t.magnitude_values(mags))

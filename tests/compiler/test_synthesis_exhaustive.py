@@ -10,10 +10,13 @@ The masked circuit computes x = x' - r_c mod 2^acc_bits and then runs the same c
 every x with random r_c (x' = x + r_c) and random r_u in [0, 2^(l_a + kappa)) reaches every
 state the masked circuit's core can be in; hypothesis adds masks at the edges.
 
-The squarer is built with a promise (never(S): the bits S of its operand b are never all 1).
-The audit records every S the squarer was promised, exposes b as an extra output and checks,
-for every accumulator whose output the polynomial decides (not saturated), that b is
-a - o_k for the selected segment's offset and has no promised pattern set.
+The polynomials are a block of their own (polynomial_circuit) built for, and simplified on,
+the magnitudes a <= T[-1]; its squarer is built with a promise (never(S): the bits S of its
+operand b are never all 1). The audit has two halves: on every magnitude a <= T[-1], the
+block's b (an extra output) is a - o_k for a's segment and holds none of the patterns the
+squarer was promised, and y is the table's; on every accumulator (bare) and under random
+masks, the saturation bit is the table's and, where it is 0, the block's input is the
+table's a. A test shows the audit catches a false promise.
 """
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,7 +29,7 @@ from hypothesis import strategies as st
 from veil.circuits.evaluate import evaluate
 from veil.circuits.linear import linearise
 from veil.circuits.passes import optimise
-from veil.compiler import polynomial
+from veil.compiler import polynomial, synthesis
 from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 
 from .tanh_star_reference import tanh_star_int
@@ -124,9 +127,10 @@ def test_masked_masks_at_the_edges(name, data):
 
 @contextmanager
 def probed_squarer(t):
-    """Every circuit built inside outputs the squarer's operand as bus 'probe_b'; yields the
-    promised patterns (the S for which never(S) said True)."""
+    """polynomial.polynomial_circuit(t) built inside outputs the squarer's operand as bus
+    'probe_b'; yields the promised patterns (the S for which never(S) said True)."""
     polynomial.choose_offsets(t)        # cached: the candidates are not built under the probe
+    polynomial.polynomial_circuit.cache_clear()
     promised: set[frozenset[int]] = set()
     square = polynomial.square
 
@@ -144,34 +148,70 @@ def probed_squarer(t):
         yield promised
     finally:
         polynomial.square = square
+        polynomial.polynomial_circuit.cache_clear()
 
 
-def check_promise(t, xs, b, promised):
+def check_block(t, c, promised):
+    """On every magnitude a <= T[-1]: the squarer's operand is a - o_k for a's segment and
+    has no promised pattern, and y is the table's."""
     assert promised, "the squarer was promised nothing: the audit audits nothing"
-    a = magnitude(t, xs)
-    used = a <= t.thresholds[-1]
-    offsets = polynomial.choose_offsets(t)
-    seg = np.searchsorted(np.array(t.thresholds), a[used])     # first k with a <= T[k]
-    assert np.array_equal(b[used], a[used] - np.array(offsets)[seg])
+    a = np.arange(t.thresholds[-1] + 1, dtype=np.int64)
+    out = evaluate(linearise(c), {"a": a})
+    b = np.asarray(out["probe_b"], np.int64)
+    seg = np.searchsorted(np.array(t.thresholds), a)           # first k with a <= T[k]
+    assert np.array_equal(b, a - np.array(polynomial.choose_offsets(t))[seg])
     for s in promised:
         m = sum(1 << i for i in s)
-        assert not np.any(b[used] & m == m), sorted(s)
-
-
-@pytest.mark.parametrize("name", EVERY)
-def test_squarer_promise_holds_on_every_accumulator(name):
-    t = catalog_table(name)
-    with probed_squarer(t) as promised:
-        c = activation_circuit(t)
-    xs = every_distinct_accumulator(t, np.random.default_rng(3))
-    b = evaluate(linearise(c), {"x": xs})["probe_b"]
-    check_promise(t, xs, np.asarray(b, np.int64), promised)
+        assert not np.any(b & m == m), sorted(s)
+    y = np.asarray(out["y"], np.int64)
+    assert np.array_equal(y, t.magnitude_values(a) % (1 << len(c.outputs["y"])))
 
 
 @pytest.mark.parametrize("name", CATALOG)
-def test_squarer_promise_holds_under_random_masks(name):
+def test_squarer_promise_holds_on_every_magnitude(name):
     t = catalog_table(name)
     with probed_squarer(t) as promised:
+        c = polynomial.polynomial_circuit(t)
+    check_block(t, c, promised)
+
+
+@contextmanager
+def probed_magnitude():
+    """Circuits built inside output the polynomials' input a and the saturation bit."""
+    saturated_value = synthesis._saturated_value
+
+    def probe(b, t, a, sat):
+        b.output("probe_a", a)
+        b.output("probe_sat", [sat])
+        return saturated_value(b, t, a, sat)
+    synthesis._saturated_value = probe
+    try:
+        yield
+    finally:
+        synthesis._saturated_value = saturated_value
+
+
+def check_magnitude(t, xs, out):
+    """Wherever the polynomials decide the output (not saturated), they read the table's a."""
+    a = magnitude(t, xs)
+    sat = np.asarray(out["probe_sat"], np.int64) == 1
+    assert np.array_equal(sat, a > t.thresholds[-1])
+    assert np.array_equal(np.asarray(out["probe_a"], np.int64)[~sat], a[~sat])
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_polynomials_read_the_magnitude_on_every_accumulator(name):
+    t = catalog_table(name)
+    with probed_magnitude():
+        c = activation_circuit(t)
+    xs = every_distinct_accumulator(t, np.random.default_rng(3))
+    check_magnitude(t, xs, evaluate(linearise(c), {"x": xs}))
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_polynomials_read_the_magnitude_under_random_masks(name):
+    t = catalog_table(name)
+    with probed_magnitude():
         c = masked_activation_circuit(t, KAPPA)
     rng = np.random.default_rng(4)
     a = np.arange(t.thresholds[-1] + 3, dtype=np.int64)
@@ -182,12 +222,12 @@ def test_squarer_promise_holds_under_random_masks(name):
     r_c = rng.integers(0, 1 << t.acc_bits, len(x))
     r_u = rng.integers(0, 1 << (t.out_format.total + KAPPA), len(x))
     out = evaluate(linearise(c), {"x_masked": (x + r_c) % (1 << t.acc_bits), "r_c": r_c, "r_u": r_u})
-    check_promise(t, x, np.asarray(out["probe_b"], np.int64), promised)
+    check_magnitude(t, x, out)
 
 
 def test_the_audit_catches_a_false_promise(monkeypatch):
     """A squarer promised that b's two low bits are never both 1 (false: b = 3 occurs):
-    check_promise must say so."""
+    check_block must say so."""
     t = catalog_table("tiny2")
     honest = polynomial._never
 
@@ -196,9 +236,7 @@ def test_the_audit_catches_a_false_promise(monkeypatch):
         return lambda s: s == frozenset([0, 1]) or never(s)
     with probed_squarer(t) as promised:
         monkeypatch.setattr(polynomial, "_never", lying)
-        c = activation_circuit(t)
+        c = polynomial.polynomial_circuit(t)
     assert frozenset([0, 1]) in promised
-    xs = every_distinct_accumulator(t, np.random.default_rng(5))
-    b = np.asarray(evaluate(linearise(c), {"x": xs})["probe_b"], np.int64)
     with pytest.raises(AssertionError, match=r"\[0, 1\]"):
-        check_promise(t, xs, b, promised)
+        check_block(t, c, promised)
