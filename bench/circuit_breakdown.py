@@ -3,9 +3,10 @@
     python bench/circuit_breakdown.py [--model compact] [--layer 2] [--kappa 40]
 
 Wraps the builder calls of compiler/synthesis.py and compiler/polynomial.py to count the
-ANDs each block creates (raw, before the optimisation passes). The polynomials are built as
-a circuit of their own, optimised and swept on their care set, then inlined: their parts are
-listed raw, then the block as inlined. Then the optimised totals for comparison.
+ANDs each block creates (raw, before the optimisation passes). Everything between the
+accumulator's magnitude bits and y is built as a circuit of its own (the magnitude block),
+optimised, simplified on all its inputs and inlined: its parts are listed raw, then the
+block after optimise alone and as inlined. Then the circuit's totals.
 """
 from __future__ import annotations
 
@@ -13,34 +14,58 @@ import argparse
 import functools
 
 from veil.circuits import within
-from veil.compiler import polynomial, synthesis
 from veil.circuits.builder import Builder
 from veil.circuits.passes import optimise
+from veil.compiler import polynomial, synthesis
 from veil.models.catalog import compile_model
 
 # (module, function, label): a block's ANDs are those made while its function runs.
-INSIDE = ["segment tests", "offset b = a - o_k", "square floor(b^2 / 2^f)", "higher powers",
-          "selected column sum"]          # built in the polynomial block's own builder
-INLINED = "polynomial block as inlined"
-BLOCKS = [
+OUTSIDE = [
     (synthesis, "sub", "x = x' - r_c"),
-    (synthesis, "add_const", "magnitude rounding"),
-    (synthesis, "ge_const", "saturation test"),
-    (synthesis, "gt_const", "saturation test (shift 0)"),
-    (polynomial, "le_const_within", "segment tests"),
-    (polynomial, "add", "offset b = a - o_k"),
-    (polynomial, "square", "square floor(b^2 / 2^f)"),
-    (polynomial, "mul", "higher powers"),
-    (polynomial, "selected_sum", "selected column sum"),
-    (synthesis, "mux_const", "saturation multiplexer"),
+    (synthesis, "or_all", "saturation: m's high bits (OR)"),
+]
+INSIDE = [
+    (synthesis, "add_const", "  magnitude rounding"),
+    (synthesis, "ge_const", "  saturation comparator"),
+    (synthesis, "gt_const", "  saturation comparator (shift 0)"),
+    (polynomial, "le_const_within", "  segment tests"),
+    (polynomial, "add", "  offset b = a - o_k"),
+    (polynomial, "square", "  square floor(b^2 / 2^f)"),
+    (polynomial, "mul", "  higher powers"),
+    (polynomial, "selected_sum", "  selected column sum"),
+    (synthesis, "mux_const", "  saturation multiplexer"),
+]
+AFTER = [
     (synthesis, "cond_negate", "sign (bare)"),
     (synthesis, "add", "y' = (y xor s) + r_u + s"),
 ]
+BLOCKS = OUTSIDE + INSIDE + AFTER
+RAW, PLAIN, INLINED = "magnitude block, raw", "  ... after optimise", "  ... as inlined (simplified)"
+
+
+MAGNITUDE = synthesis.magnitude_circuit      # the cached function, before any wrapping
+
+
+def _clear() -> None:
+    MAGNITUDE.cache_clear()
+    polynomial.polynomial_circuit.cache_clear()
+
+
+def _plain_block(table) -> int:
+    """The magnitude block's ANDs after optimise, without the simplification."""
+    saved, synthesis.MAX_INPUT_BITS = synthesis.MAX_INPUT_BITS, 0
+    try:
+        _clear()
+        return MAGNITUDE(polynomial.block_key(table)).counts()["AND"]
+    finally:
+        synthesis.MAX_INPUT_BITS = saved
+        _clear()
 
 
 def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
     """label -> (masked ANDs, bare ANDs), raw; plus 'total' and 'optimised'."""
-    polynomial.choose_offsets(table)     # the offset search builds circuits: not counted
+    polynomial.choose_offsets(polynomial.block_key(table))   # the offset search: not counted
+    plain = _plain_block(table)
     made = {"and": 0}
     original_and = Builder.and_
     scratch = within.Builder             # le_const_within's trial builds: not counted
@@ -59,6 +84,7 @@ def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
         return wrapper
 
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in BLOCKS]
+    saved.append((synthesis, "magnitude_circuit", MAGNITUDE))
     results = []
     Builder.and_ = counting_and
     within.Builder = type("Scratch", (Builder,), {"and_": original_and})
@@ -66,25 +92,26 @@ def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
         for build in (lambda: synthesis.masked_activation_circuit(table, kappa),
                       lambda: synthesis.activation_circuit(table)):
             counts: dict[str, int] = {}
-            for (mod, name, fn), (_, _, label) in zip(saved, BLOCKS):
+            for (mod, name, fn), (_, _, label) in zip(saved, BLOCKS + [(None, None, RAW)]):
                 setattr(mod, name, counted(label, fn, counts))
             made["and"] = 0
-            polynomial.polynomial_circuit.cache_clear()
+            _clear()
             circuit = build()
-            counts[INLINED] = polynomial.polynomial_circuit(table).counts()["AND"]
-            inside = sum(counts.get(label, 0) for label in INSIDE)
-            counts["total"] = made["and"] - inside + counts[INLINED]
+            counts[PLAIN] = plain
+            counts[INLINED] = MAGNITUDE(polynomial.block_key(table)).counts()["AND"]
+            counts["total"] = made["and"] - counts[RAW] + counts[INLINED]
             counts["optimised"] = optimise(circuit).counts()["AND"]
             results.append(counts)
+            for mod, name, fn in saved:
+                setattr(mod, name, fn)
     finally:
         Builder.and_ = original_and
         within.Builder = scratch
-        polynomial.polynomial_circuit.cache_clear()
         for mod, name, fn in saved:
             setattr(mod, name, fn)
-    labels = [label for *_, label in BLOCKS]
-    labels.insert(labels.index(INSIDE[-1]) + 1, INLINED)
-    labels += ["total", "optimised"]
+        _clear()
+    labels = [label for *_, label in OUTSIDE] + [RAW] + [label for *_, label in INSIDE] + \
+        [PLAIN, INLINED] + [label for *_, label in AFTER] + ["total", "optimised"]
     return {label: (results[0].get(label, 0), results[1].get(label, 0)) for label in labels}
 
 
@@ -98,12 +125,11 @@ def main() -> None:
     print(f"{table.name}, layer {args.layer}: accumulator {table.acc_bits} bits, "
           f"{table.out_format}, coefficients {table.coeff_frac} fractional bits, "
           f"thresholds {table.thresholds}, coefficients {table.coeffs}, "
-          f"offsets {polynomial.choose_offsets(table)}")
-    print("ANDs per block (raw; the polynomial block's parts, then the block as inlined)")
-    print("                                  masked   bare")
+          f"offsets {polynomial.choose_offsets(polynomial.block_key(table))}")
+    print("ANDs per block (raw unless said)          masked   bare")
     for label, (masked, bare) in breakdown(table, args.kappa).items():
         if masked or bare or label in ("total", "optimised"):
-            print(f"  {label:30s} {masked:7d} {bare:6d}")
+            print(f"  {label:38s} {masked:7d} {bare:6d}")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,19 @@ from .gates import Gate, Op
 MAX_TERMS = 8          # longest XOR an AND is replaced by
 
 
-def _vectors(c: Circuit, care: Mapping[str, np.ndarray]) -> tuple[dict[int, int], int]:
-    """Each input wire's bits over the care set, as Python ints; and the count."""
+def pack_inputs(c: Circuit, care: Mapping[str, np.ndarray]) -> tuple[dict[int, int], int]:
+    """Each input wire's bits over the care set as a Python int (bit i: the i-th input of
+    the set), and the int with all of them set."""
     n = len(next(iter(care.values()))) if care else 0
     out = {}
     for name, bits in c.inputs.items():
         values = np.asarray(care[name], dtype=np.int64)
+        if len(values) != n:
+            raise ValueError(f"care set: bus {name!r} has {len(values)} values, not {n}")
         for i, w in enumerate(bits):
-            out[w] = _pack((values >> i) & 1)
-    return out, n
-
-
-def _pack(bits: np.ndarray) -> int:
-    return int.from_bytes(np.packbits(bits.astype(np.uint8)).tobytes(), "big")
+            packed = np.packbits(((values >> i) & 1).astype(np.uint8), bitorder="little")
+            out[w] = int.from_bytes(packed.tobytes(), "little")
+    return out, (1 << n) - 1
 
 
 class _Span:
@@ -66,8 +66,7 @@ def sweep_on_care(c: Circuit, care: Mapping[str, np.ndarray]) -> Circuit:
     """A circuit with c's buses that equals c on every input of `care` (bus -> values, all
     of one length), each AND that is the XOR of at most MAX_TERMS earlier wires there
     replaced by that XOR."""
-    vec, n = _vectors(c, care)
-    ones = (1 << n) - 1 << (-n % 8)          # _pack pads on the right to whole bytes
+    vec, ones = pack_inputs(c, care)
     b = Builder()
     new: dict[int, int] = {}
     for name, bits in c.inputs.items():

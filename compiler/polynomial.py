@@ -21,12 +21,12 @@ with f = f_a. Three things keep the circuit small while it computes exactly thes
   both 1 there is not built.
 
 Which offsets to use is decided by building the candidates and counting their ANDs. The
-block the activation circuit inlines (polynomial_circuit) is then optimised and swept on its
-care set, the magnitudes 0..T[-1] (circuits.care): an AND that equals the XOR of a few
-earlier wires on every one of them becomes that XOR.
+block (polynomial_circuit) is inlined, optimised, into the magnitude block of
+compiler.synthesis, which simplifies it where saturation does not decide.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from itertools import product
 
@@ -34,7 +34,6 @@ import numpy as np
 
 from veil.circuits.adders import add
 from veil.circuits.builder import Builder, shift_right, truncate, zero_extend
-from veil.circuits.care import sweep_on_care
 from veil.circuits.circuit import Circuit
 from veil.circuits.gates import Op
 from veil.circuits.multiply import mul, square
@@ -46,6 +45,14 @@ from veil.compiler.activation_table import ActivationTable
 
 MAX_CANDIDATES = 16     # offset combinations tried per table (each one is built and counted)
 MAX_DOMAIN = 1 << 20    # magnitudes beyond which the squarer gets no bit-pattern analysis
+
+
+def block_key(t: ActivationTable) -> ActivationTable:
+    """t without what the polynomials and the magnitude block do not read (the name, the
+    symmetry, the accumulator's width and how far its shift goes past 1), so that the
+    activations of every layer with the same format share one cached block."""
+    return replace(t, name="", odd=True, acc_bits=0,
+                   acc_frac=t.out_format.frac + (1 if t.shift else 0))
 
 
 def magnitude_width(t: ActivationTable) -> int:
@@ -197,11 +204,8 @@ def choose_offsets(t: ActivationTable) -> tuple[int, ...]:
 def polynomial_circuit(t: ActivationTable) -> Circuit:
     """Input bus 'a' (magnitude_width bits), output bus 'y': the segment tests and the
     polynomials with the chosen offsets, right for every a <= T[-1] (anything above),
-    optimised and swept on those magnitudes. Read-only: callers inline it."""
+    optimised. Read-only: callers inline it."""
     b = Builder()
     a = b.input("a", magnitude_width(t))
     b.output("y", build_polynomial(b, t, a, segment_selectors(b, t, a), choose_offsets(t)))
-    c = optimise(b.build())
-    if t.thresholds[-1] < MAX_DOMAIN:
-        c = optimise(sweep_on_care(c, {"a": np.arange(t.thresholds[-1] + 1, dtype=np.int64)}))
-    return c
+    return optimise(b.build())

@@ -4,27 +4,39 @@ The circuit computes exactly `compiler.activation_table.ActivationTable` (see it
 for the integer semantics). Where the ANDs go (docs/circuits.md has the counts):
 
 - magnitude: the ones' complement (X xor s) costs XOR gates only. With
-  o = floor(ones / 2^(shift-1)), the rounded magnitude is a = (o + 1) >> 1, so
-  saturation a > T[-1] is o >= 2 T[-1] + 1: one comparator with a constant over o, and
-  the increment only runs over the bits of o that a's low bits need (about 10), not the
-  whole accumulator;
-- segment tests a <= T[k]: comparators with constants, turned into one-hot selectors;
-- the polynomials (compiler.polynomial): one squarer of the offset magnitude b = a - o_k
-  and one column sum whose coefficients the selectors pick;
-- saturation: y bits where the saturation value has a 0 are ANDed with ~sat, the others
-  ORed (one AND per bit of the polynomial's value, whose width the range analysis gives);
+  m = floor(ones / 2^(shift-1)), the rounded magnitude is a = (m + 1) >> 1, so saturation
+  a > T[-1] is m >= 2 T[-1] + 1. Only m's low bits (a's, and the rounding bit) go further;
+  whether any higher bit is set is an OR tree (`above`);
+- the magnitude block (magnitude_circuit, inlined): from those low bits and `above`, the
+  increment, the saturation comparator, the segment tests and the polynomials
+  (compiler.polynomial: one squarer of b = a - o_k, one selected column sum) and the
+  saturation multiplexer (one AND per bit of y). Its inputs are few (2^12 for tanh* in
+  fix<10,8>), so it is simplified on every one of them: where saturation decides, the
+  polynomials' gates are not observed, and an AND that equals the XOR of a few earlier
+  wires wherever it is observed becomes that XOR (circuits.care, circuits.observe);
 - sign: odd symmetry needs t = (y xor s) + s; in the masked circuit the "+ s" rides as the
   carry-in of the final "+ r_u" addition and costs nothing.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+
 from veil.circuits.adders import add, add_const, cond_negate, sub
-from veil.circuits.builder import Builder, extend, sign_extend, truncate, zero_extend
+from veil.circuits.builder import Builder, extend, sign_extend, zero_extend
+from veil.circuits.care import sweep_on_care
 from veil.circuits.circuit import Circuit
 from veil.circuits.compare import ge_const, gt_const
+from veil.circuits.logic import or_all
 from veil.circuits.mux import mux_const
+from veil.circuits.observe import simplify_observed
+from veil.circuits.passes import optimise
 from veil.compiler.activation_table import ActivationTable
-from veil.compiler.polynomial import magnitude_width, polynomial_circuit, y_range
+from veil.compiler.polynomial import block_key, magnitude_width, polynomial_circuit, y_range
+
+
+MAX_INPUT_BITS = 12     # the magnitude block is simplified on all its inputs up to 2^12 of them
 
 
 def signed_width(lo: int, hi: int) -> int:
@@ -34,39 +46,67 @@ def signed_width(lo: int, hi: int) -> int:
     return w
 
 
+def low_bits(t: ActivationTable) -> int:
+    """How many low bits of m the magnitude block reads: a's bits, and the rounding bit."""
+    return magnitude_width(t) + (1 if t.shift else 0)
+
+
 def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int], int]:
-    """s = [x < 0], the low magnitude_width(t) bits of a = ((x xor -s) + 2^(shift-1)) >> shift
-    (exact whenever a <= T[-1]), and sat = [a > T[-1]]."""
+    """s = [x < 0]; m = ones >> (shift - 1) with ones = x xor -s (free), or ones when shift is
+    0; m's low_bits(t) bits and `above`, whether any bit of m above them is set."""
     s = x[-1]
     ones = [b.xor(x[i], s) for i in range(t.acc_bits - 1)]
-    w_u, last = magnitude_width(t), t.thresholds[-1]
-    if t.shift == 0:
-        sat = gt_const(b, ones, last, signed=False) if ones else b.const(0)
-        return s, extend(b, ones, w_u, False) if len(ones) < w_u else truncate(ones, w_u), sat
-    o = ones[t.shift - 1:]
-    sat = ge_const(b, o, 2 * last + 1, signed=False) if o else b.const(0)
-    low = o[:w_u + 1] if len(o) > w_u else zero_extend(b, o, w_u + 1)
-    return s, add_const(b, low, 1)[1:], sat
+    m = ones[t.shift - 1:] if t.shift else ones
+    n = low_bits(t)
+    low = m[:n] if len(m) >= n else zero_extend(b, m, n)
+    return s, low, or_all(b, m[n:])
 
 
-def _saturated_value(b: Builder, t: ActivationTable, a: list[int], sat: int) -> tuple[list[int], bool]:
-    """t.magnitude_values(a) and whether it is read signed."""
-    lo, hi = y_range(t)
-    lo, hi = min(lo, t.saturation), max(hi, t.saturation)
-    signed = lo < 0
-    y = b.inline(polynomial_circuit(t), {"a": a})["y"]
-    width = signed_width(lo, hi) if signed else max(1, hi.bit_length())
+def value_signed(t: ActivationTable) -> bool:
+    """Whether the magnitude block's y is read as two's complement."""
+    return min(y_range(t)[0], t.saturation) < 0
+
+
+@lru_cache(maxsize=64)
+def magnitude_circuit(t: ActivationTable) -> Circuit:
+    """Inputs 'm' (low_bits(t)) and 'above' (1 bit), output 'y': t.magnitude_values(a) for
+    the magnitude they stand for, a = (m + 1) >> 1 (shift > 0) or m, saturated when `above`
+    or a > T[-1]. Exact on every input; optimised, then simplified on all of them (where
+    saturation decides, the polynomials' gates are not observed: circuits.observe).
+    Read-only: callers inline it."""
+    b = Builder()
+    m, above = b.input("m", low_bits(t)), b.input("above", 1)[0]
+    last = t.thresholds[-1]
+    if t.shift:     # a = (m + 1) >> 1 > T  <=>  m >= 2 T + 1
+        sat, a = ge_const(b, m, 2 * last + 1), add_const(b, m, 1)[1:]
+    else:
+        sat, a = gt_const(b, m, last), m
+    sat = b.or_(sat, above)
+    y = b.inline(polynomial_circuit(block_key(t)), {"a": a})["y"]
+    lo, hi = min(y_range(t)[0], t.saturation), max(y_range(t)[1], t.saturation)
+    width = signed_width(lo, hi) if value_signed(t) else max(1, hi.bit_length())
     y = extend(b, y, width, y_range(t)[0] < 0)
-    return mux_const(b, sat, y, t.saturation), signed
+    b.output("y", mux_const(b, sat, y, t.saturation))
+    c = optimise(b.build())
+    if low_bits(t) + 1 <= MAX_INPUT_BITS:
+        every = np.arange(1 << low_bits(t) + 1, dtype=np.int64)
+        care = {"m": every & ((1 << low_bits(t)) - 1), "above": every >> low_bits(t)}
+        c = simplify_observed(optimise(sweep_on_care(c, care)), care, rounds=2)
+    return c
+
+
+def _value(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int]]:
+    """s and y = t.magnitude_values(a) for the accumulator bus x."""
+    s, low, above = _sign_and_magnitude(b, t, x)
+    return s, b.inline(magnitude_circuit(block_key(t)), {"m": low, "above": [above]})["y"]
 
 
 def activation_circuit(t: ActivationTable) -> Circuit:
     """The bare activation: input bus 'x' (the accumulator), output bus 't' (activation format)."""
     b = Builder()
     x = b.input("x", t.acc_bits)
-    s, a, sat = _sign_and_magnitude(b, t, x)
-    y, signed = _saturated_value(b, t, a, sat)
-    y = extend(b, y, t.out_format.total, signed)
+    s, y = _value(b, t, x)
+    y = extend(b, y, t.out_format.total, value_signed(t))
     b.output("t", cond_negate(b, y, s) if t.odd else y)
     return b.build()
 
@@ -84,9 +124,8 @@ def masked_activation_circuit(t: ActivationTable, kappa: int) -> Circuit:
     w_ru = t.out_format.total + kappa
     ru = b.input("r_u", w_ru)
     x = sub(b, xm, rc)
-    s, a, sat = _sign_and_magnitude(b, t, x)
-    y, signed = _saturated_value(b, t, a, sat)
-    if not signed:
+    s, y = _value(b, t, x)
+    if not value_signed(t):
         y = y + [b.const(0)]                 # room for the sign
     if t.odd:                                # ones' complement; the +1 is the carry-in below
         y = [b.xor(bit, s) for bit in y]

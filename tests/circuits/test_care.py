@@ -1,6 +1,6 @@
 """sweep_on_care: random circuits and random care sets (hypothesis), equal to the original on
 every input of the set and never more ANDs; the ANDs it removes in a small case
-(tests/compiler/test_polynomial.py: what it saves in tanh*)."""
+(tests/compiler/test_magnitude_block.py: what it and circuits.observe save in tanh*)."""
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -10,13 +10,14 @@ The masked circuit computes x = x' - r_c mod 2^acc_bits and then runs the same c
 every x with random r_c (x' = x + r_c) and random r_u in [0, 2^(l_a + kappa)) reaches every
 state the masked circuit's core can be in; hypothesis adds masks at the edges.
 
-The polynomials are a block of their own (polynomial_circuit) built for, and simplified on,
-the magnitudes a <= T[-1]; its squarer is built with a promise (never(S): the bits S of its
-operand b are never all 1). The audit has two halves: on every magnitude a <= T[-1], the
-block's b (an extra output) is a - o_k for a's segment and holds none of the patterns the
-squarer was promised, and y is the table's; on every accumulator (bare) and under random
-masks, the saturation bit is the table's and, where it is 0, the block's input is the
-table's a. A test shows the audit catches a false promise.
+Everything between the accumulator and y is a block of its own (synthesis.magnitude_circuit,
+inputs m's low bits and `above`), simplified on all its inputs; test_magnitude_block.py
+evaluates it on every one of them. Here: on every accumulator (bare) and under random masks
+its inputs are the table's. Inside it, the polynomials (polynomial_circuit) are built for
+the magnitudes a <= T[-1], their squarer with a promise (never(S): the bits S of its
+operand b are never all 1): on every such magnitude, b (an extra output) is a - o_k for
+a's segment and holds none of the promised patterns, and y is the table's. A test shows
+this audit catches a false promise.
 """
 from contextlib import contextmanager
 from functools import lru_cache
@@ -177,30 +178,34 @@ def test_squarer_promise_holds_on_every_magnitude(name):
 
 @contextmanager
 def probed_magnitude():
-    """Circuits built inside output the polynomials' input a and the saturation bit."""
-    saturated_value = synthesis._saturated_value
+    """Circuits built inside output the magnitude block's inputs: m's low bits and `above`."""
+    sign_and_magnitude = synthesis._sign_and_magnitude
 
-    def probe(b, t, a, sat):
-        b.output("probe_a", a)
-        b.output("probe_sat", [sat])
-        return saturated_value(b, t, a, sat)
-    synthesis._saturated_value = probe
+    def probe(b, t, x):
+        s, low, above = sign_and_magnitude(b, t, x)
+        b.output("probe_m", low)
+        b.output("probe_above", [above])
+        return s, low, above
+    synthesis._sign_and_magnitude = probe
     try:
         yield
     finally:
-        synthesis._saturated_value = saturated_value
+        synthesis._sign_and_magnitude = sign_and_magnitude
 
 
 def check_magnitude(t, xs, out):
-    """Wherever the polynomials decide the output (not saturated), they read the table's a."""
-    a = magnitude(t, xs)
-    sat = np.asarray(out["probe_sat"], np.int64) == 1
-    assert np.array_equal(sat, a > t.thresholds[-1])
-    assert np.array_equal(np.asarray(out["probe_a"], np.int64)[~sat], a[~sat])
+    """The magnitude block reads m's low bits and whether m has a bit above them, for the
+    table's m = ones >> (shift - 1) (or ones); test_magnitude_block holds the block to the
+    table on every one of its inputs."""
+    ones = np.where(xs < 0, -xs - 1, xs)
+    m = ones >> (t.shift - 1) if t.shift else ones
+    n = synthesis.low_bits(t)
+    assert np.array_equal(np.asarray(out["probe_m"], np.int64), m & ((1 << n) - 1))
+    assert np.array_equal(np.asarray(out["probe_above"], np.int64), (m >> n != 0).astype(np.int64))
 
 
 @pytest.mark.parametrize("name", EVERY)
-def test_polynomials_read_the_magnitude_on_every_accumulator(name):
+def test_magnitude_block_reads_m_on_every_accumulator(name):
     t = catalog_table(name)
     with probed_magnitude():
         c = activation_circuit(t)
@@ -209,7 +214,7 @@ def test_polynomials_read_the_magnitude_on_every_accumulator(name):
 
 
 @pytest.mark.parametrize("name", CATALOG)
-def test_polynomials_read_the_magnitude_under_random_masks(name):
+def test_magnitude_block_reads_m_under_random_masks(name):
     t = catalog_table(name)
     with probed_magnitude():
         c = masked_activation_circuit(t, KAPPA)

@@ -123,7 +123,7 @@ def test_catalog_formats_every_accumulator_below_saturation(name):
 
 # AND counts of the optimised circuits in the built-in formats (docs/circuits.md has the
 # breakdown: python bench/circuit_breakdown.py --model compact --layer 2).
-ANDS = {"tiny1": (253, 184), "tiny2": (248, 182), "compact1": (264, 189), "compact2": (261, 188)}
+ANDS = {"tiny1": (242, 173), "tiny2": (237, 171), "compact1": (253, 178), "compact2": (250, 177)}
 
 
 @pytest.mark.parametrize("name", CATALOG)
