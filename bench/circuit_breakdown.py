@@ -2,7 +2,7 @@
 
     python bench/circuit_breakdown.py [--model compact] [--layer 2] [--kappa 40]
 
-Wraps the builder calls of compiler/synthesis.py and compiler/polynomial.py to count the
+Wraps the builder calls of compiler/synthesis.py and compiler/piecewise.py to count the
 ANDs each block creates (raw, before the optimisation passes). Everything between the
 accumulator's magnitude bits and y is built as a circuit of its own (the magnitude block),
 optimised, simplified on all its inputs and inlined: its parts are listed raw, then the
@@ -16,7 +16,7 @@ import functools
 from veil.circuits import within
 from veil.circuits.builder import Builder
 from veil.circuits.passes import optimise
-from veil.compiler import polynomial, synthesis
+from veil.compiler import piecewise, synthesis
 from veil.models.catalog import compile_model
 
 # (module, function, label): a block's ANDs are those made while its function runs.
@@ -28,11 +28,11 @@ INSIDE = [
     (synthesis, "add_const", "  magnitude rounding"),
     (synthesis, "ge_const", "  saturation comparator"),
     (synthesis, "gt_const", "  saturation comparator (shift 0)"),
-    (polynomial, "le_const_within", "  segment tests"),
-    (polynomial, "add", "  offset b = a - o_k"),
-    (polynomial, "square", "  square floor(b^2 / 2^f)"),
-    (polynomial, "mul", "  higher powers"),
-    (polynomial, "selected_sum", "  selected column sum"),
+    (piecewise, "le_const_within", "  segment tests"),
+    (piecewise, "add", "  offset b = a - o_k"),
+    (piecewise, "square", "  square floor(b^2 / 2^f)"),
+    (piecewise, "mul", "  higher powers"),
+    (piecewise, "selected_sum", "  selected column sum"),
     (synthesis, "mux_const", "  saturation multiplexer"),
 ]
 AFTER = [
@@ -48,7 +48,7 @@ MAGNITUDE = synthesis.magnitude_circuit      # the cached function, before any w
 
 def _clear() -> None:
     MAGNITUDE.cache_clear()
-    polynomial.polynomial_circuit.cache_clear()
+    piecewise.polynomial_circuit.cache_clear()
 
 
 def _plain_block(table) -> int:
@@ -56,7 +56,7 @@ def _plain_block(table) -> int:
     saved, synthesis.MAX_INPUT_BITS = synthesis.MAX_INPUT_BITS, 0
     try:
         _clear()
-        return MAGNITUDE(polynomial.block_key(table)).counts()["AND"]
+        return MAGNITUDE(piecewise.block_key(table)).counts()["AND"]
     finally:
         synthesis.MAX_INPUT_BITS = saved
         _clear()
@@ -64,7 +64,7 @@ def _plain_block(table) -> int:
 
 def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
     """label -> (masked ANDs, bare ANDs), raw; plus 'total' and 'optimised'."""
-    polynomial.choose_offsets(polynomial.block_key(table))   # the offset search: not counted
+    piecewise.choose_offsets(piecewise.block_key(table))   # the offset search: not counted
     plain = _plain_block(table)
     made = {"and": 0}
     original_and = Builder.and_
@@ -98,7 +98,7 @@ def breakdown(table, kappa: int) -> dict[str, tuple[int, int]]:
             _clear()
             circuit = build()
             counts[PLAIN] = plain
-            counts[INLINED] = MAGNITUDE(polynomial.block_key(table)).counts()["AND"]
+            counts[INLINED] = MAGNITUDE(piecewise.block_key(table)).counts()["AND"]
             counts["total"] = made["and"] - counts[RAW] + counts[INLINED]
             counts["optimised"] = optimise(circuit).counts()["AND"]
             results.append(counts)
@@ -125,7 +125,7 @@ def main() -> None:
     print(f"{table.name}, layer {args.layer}: accumulator {table.acc_bits} bits, "
           f"{table.out_format}, coefficients {table.coeff_frac} fractional bits, "
           f"thresholds {table.thresholds}, coefficients {table.coeffs}, "
-          f"offsets {polynomial.choose_offsets(polynomial.block_key(table))}")
+          f"offsets {piecewise.choose_offsets(piecewise.block_key(table))}")
     print("ANDs per block (raw unless said)          masked   bare")
     for label, (masked, bare) in breakdown(table, args.kappa).items():
         if masked or bare or label in ("total", "optimised"):

@@ -9,7 +9,7 @@ for the integer semantics). Where the ANDs go (docs/circuits.md has the counts):
   whether any higher bit is set is an OR tree (`above`);
 - the magnitude block (magnitude_circuit, inlined): from those low bits and `above`, the
   increment, the saturation comparator, the segment tests and the polynomials
-  (compiler.polynomial: one squarer of b = a - o_k, one selected column sum) and the
+  (compiler.piecewise: one squarer of b = a - o_k, one selected column sum) and the
   saturation multiplexer (one AND per bit of y). Its inputs are few (2^12 for tanh* in
   fix<10,8>), so it is simplified on every one of them: where saturation decides, the
   polynomials' gates are not observed, and an AND that equals the XOR of a few earlier
@@ -33,7 +33,7 @@ from veil.circuits.mux import mux_const
 from veil.circuits.observe import simplify_observed
 from veil.circuits.passes import optimise
 from veil.compiler.activation_table import ActivationTable
-from veil.compiler.polynomial import block_key, magnitude_width, polynomial_circuit, y_range
+from veil.compiler.piecewise import block_key, magnitude_width, polynomial_circuit, y_range
 
 
 MAX_INPUT_BITS = 12     # the magnitude block is simplified on all its inputs up to 2^12 of them

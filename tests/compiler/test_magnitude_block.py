@@ -7,14 +7,14 @@ import pytest
 
 from veil.circuits.evaluate import evaluate
 from veil.circuits.linear import linearise
-from veil.compiler import polynomial, synthesis
+from veil.compiler import piecewise, synthesis
 
-from .test_polynomial import DEGENERATE, SEEDS, random_table
+from .test_piecewise import DEGENERATE, SEEDS, random_table
 from .test_synthesis_tanh_star import CATALOG, catalog_table
 
 
 def check_every_input(t):
-    c = synthesis.magnitude_circuit(polynomial.block_key(t))
+    c = synthesis.magnitude_circuit(piecewise.block_key(t))
     n = synthesis.low_bits(t)
     every = np.arange(1 << n + 1, dtype=np.int64)
     m, above = every & ((1 << n) - 1), every >> n
@@ -38,7 +38,7 @@ def test_random_activations(seed):
 
 def test_the_formats_share_one_block():
     """tiny's and compact's four activations differ only in their accumulators."""
-    keys = {polynomial.block_key(catalog_table(name)) for name in CATALOG}
+    keys = {piecewise.block_key(catalog_table(name)) for name in CATALOG}
     assert len(keys) == 1
 
 
@@ -46,7 +46,7 @@ def test_what_the_simplification_saves(monkeypatch):
     """Compact's block: 9 (increment) + 10 (comparator on m's 11 bits) + 1 (OR with above)
     + 144 (polynomials) + 8 (multiplexer), 171 after optimise (the increment and the
     comparator share an AND); 157 after the simplification on its 4096 inputs."""
-    t = polynomial.block_key(catalog_table("compact2"))
+    t = piecewise.block_key(catalog_table("compact2"))
     synthesis.magnitude_circuit.cache_clear()
     monkeypatch.setattr(synthesis, "MAX_INPUT_BITS", 0)
     plain = synthesis.magnitude_circuit(t).counts()["AND"]

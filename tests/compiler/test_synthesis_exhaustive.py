@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from veil.circuits.evaluate import evaluate
 from veil.circuits.linear import linearise
 from veil.circuits.passes import optimise
-from veil.compiler import polynomial, synthesis
+from veil.compiler import piecewise, synthesis
 from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 
 from .tanh_star_reference import tanh_star_int
@@ -128,12 +128,12 @@ def test_masked_masks_at_the_edges(name, data):
 
 @contextmanager
 def probed_squarer(t):
-    """polynomial.polynomial_circuit(t) built inside outputs the squarer's operand as bus
+    """piecewise.polynomial_circuit(t) built inside outputs the squarer's operand as bus
     'probe_b'; yields the promised patterns (the S for which never(S) said True)."""
-    polynomial.choose_offsets(t)        # cached: the candidates are not built under the probe
-    polynomial.polynomial_circuit.cache_clear()
+    piecewise.choose_offsets(t)        # cached: the candidates are not built under the probe
+    piecewise.polynomial_circuit.cache_clear()
     promised: set[frozenset[int]] = set()
-    square = polynomial.square
+    square = piecewise.square
 
     def probe(b, x, *args, never=None, **kwargs):
         b.output("probe_b", x)
@@ -144,12 +144,12 @@ def probed_squarer(t):
                 return True
             return False
         return square(b, x, *args, never=None if never is None else recording, **kwargs)
-    polynomial.square = probe
+    piecewise.square = probe
     try:
         yield promised
     finally:
-        polynomial.square = square
-        polynomial.polynomial_circuit.cache_clear()
+        piecewise.square = square
+        piecewise.polynomial_circuit.cache_clear()
 
 
 def check_block(t, c, promised):
@@ -160,7 +160,7 @@ def check_block(t, c, promised):
     out = evaluate(linearise(c), {"a": a})
     b = np.asarray(out["probe_b"], np.int64)
     seg = np.searchsorted(np.array(t.thresholds), a)           # first k with a <= T[k]
-    assert np.array_equal(b, a - np.array(polynomial.choose_offsets(t))[seg])
+    assert np.array_equal(b, a - np.array(piecewise.choose_offsets(t))[seg])
     for s in promised:
         m = sum(1 << i for i in s)
         assert not np.any(b & m == m), sorted(s)
@@ -172,7 +172,7 @@ def check_block(t, c, promised):
 def test_squarer_promise_holds_on_every_magnitude(name):
     t = catalog_table(name)
     with probed_squarer(t) as promised:
-        c = polynomial.polynomial_circuit(t)
+        c = piecewise.polynomial_circuit(t)
     check_block(t, c, promised)
 
 
@@ -234,14 +234,14 @@ def test_the_audit_catches_a_false_promise(monkeypatch):
     """A squarer promised that b's two low bits are never both 1 (false: b = 3 occurs):
     check_block must say so."""
     t = catalog_table("tiny2")
-    honest = polynomial._never
+    honest = piecewise._never
 
     def lying(values, width):
         never = honest(values, width)
         return lambda s: s == frozenset([0, 1]) or never(s)
     with probed_squarer(t) as promised:
-        monkeypatch.setattr(polynomial, "_never", lying)
-        c = polynomial.polynomial_circuit(t)
+        monkeypatch.setattr(piecewise, "_never", lying)
+        c = piecewise.polynomial_circuit(t)
     assert frozenset([0, 1]) in promised
     with pytest.raises(AssertionError, match=r"\[0, 1\]"):
         check_block(t, c, promised)

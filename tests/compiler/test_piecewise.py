@@ -12,7 +12,7 @@ from veil.compiler.activation_table import ActivationRangeError, ActivationTable
 from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import ActivationDef, Symmetry
-from veil.compiler.polynomial import _candidates, choose_offsets, offset_step, polynomial_circuit
+from veil.compiler.piecewise import _candidates, choose_offsets, offset_step, polynomial_circuit
 from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
 
 HERE = SourcePos("<test>", 1, 1)
