@@ -40,7 +40,8 @@ AFTER = [
     (synthesis, "add", "y' = (y xor s) + r_u + s"),
 ]
 BLOCKS = OUTSIDE + INSIDE + AFTER
-RAW, PLAIN, INLINED = "magnitude block, raw", "  ... after optimise", "  ... as inlined (simplified)"
+RAW = "magnitude block, raw"
+PLAIN, INLINED = "  ... after optimise", "  ... as inlined (simplified)"
 
 
 MAGNITUDE = synthesis.magnitude_circuit      # the cached function, before any wrapping

@@ -68,7 +68,8 @@ def test_bare_circuit_ignores_the_bits_below_the_rounding(name):
 def test_bare_every_accumulator(name):
     t = catalog_table(name)
     xs = every_distinct_accumulator(t, np.random.default_rng(1))
-    got = evaluate(linearise(optimise(activation_circuit(t))), {"x": xs}, signed_outputs=("t",))["t"]
+    lin = linearise(optimise(activation_circuit(t)))
+    got = evaluate(lin, {"x": xs}, signed_outputs=("t",))["t"]
     assert np.array_equal(np.asarray(got, np.int64), t.reference(xs))
 
 
@@ -221,13 +222,13 @@ def test_magnitude_block_reads_m_under_random_masks(name):
     rng = np.random.default_rng(4)
     a = np.arange(t.thresholds[-1] + 3, dtype=np.int64)
     ones = (a << t.shift) - (1 << t.shift - 1) + rng.integers(0, 1 << t.shift, (8, len(a)))
-    ones = ones.ravel()
-    ones = ones[ones >= 0]
-    x = np.concatenate([ones, -ones - 1, rng.integers(-(1 << t.acc_bits - 1), 1 << t.acc_bits - 1, 20000)])
+    ones = ones.ravel()[ones.ravel() >= 0]
+    half = 1 << t.acc_bits - 1
+    x = np.concatenate([ones, -ones - 1, rng.integers(-half, half, 20000)])
     r_c = rng.integers(0, 1 << t.acc_bits, len(x))
     r_u = rng.integers(0, 1 << (t.out_format.total + KAPPA), len(x))
-    out = evaluate(linearise(c), {"x_masked": (x + r_c) % (1 << t.acc_bits), "r_c": r_c, "r_u": r_u})
-    check_magnitude(t, x, out)
+    masked = (x + r_c) % (1 << t.acc_bits)
+    check_magnitude(t, x, evaluate(linearise(c), {"x_masked": masked, "r_c": r_c, "r_u": r_u}))
 
 
 def test_the_audit_catches_a_false_promise(monkeypatch):
