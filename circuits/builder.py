@@ -5,7 +5,7 @@ structural hashing (see passes.py).  Bit vectors are lists of wire ids, LSB firs
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 
@@ -67,9 +67,27 @@ class Builder:
     def gate(self, wire: int) -> Gate:
         return self._gates[wire]
 
+    def count(self, op: Op) -> int:
+        """How many gates of this op have been emitted so far (dead ones included)."""
+        return sum(g.op is op for g in self._gates)
+
     def known(self, wire: int) -> int | None:
         """The value of a constant wire, None for any other wire (a query, not a fold)."""
         return CONST_VALUE.get(self._gates[wire].op)
+
+    def inline(self, c: Circuit, inputs: Mapping[str, Sequence[int]]) -> dict[str, Bits]:
+        """Emit c's gates here with its input buses wired to `inputs`; c's output buses."""
+        new: dict[int, int] = {}
+        for name, bits in c.inputs.items():
+            if len(inputs[name]) != len(bits):
+                raise CircuitError(f"inline: bus {name!r} has {len(bits)} bits, "
+                                   f"got {len(inputs[name])} wires")
+            new.update(zip(bits, inputs[name]))
+        for w in c.topological():
+            gate = c.gate(w)
+            if gate.op is not Op.INPUT:
+                new[w] = self.emit(Gate(gate.op, tuple(new[a] for a in gate.args)))
+        return {name: [new[w] for w in bits] for name, bits in c.outputs.items()}
 
     def output(self, name: str, bits: Sequence[int]) -> None:
         if name in self._outputs:

@@ -8,7 +8,7 @@ is complemented (-p = ~p - 1) and the -1s are folded into one constant.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .builder import Bits, Builder, extend
 from .columns import sum_columns
@@ -84,22 +84,106 @@ def mul_const(b: Builder, x: Sequence[int], k: int, signed: bool = False,
     return linear_combination(b, [(x, k)], width, signed=signed)
 
 
-def square(b: Builder, x: Sequence[int], signed: bool = False, width: int | None = None) -> Bits:
+def square(b: Builder, x: Sequence[int], signed: bool = False, width: int | None = None,
+           never: Callable[[frozenset[int]], bool] | None = None) -> Bits:
     """x * x mod 2**width; width defaults to 2 * len(x) (the exact square).
 
     Symmetry: x_i x_j (i < j) is built once and counted twice by sitting at
     weight 2**(i+j+1); x_i x_i = x_i sits at 2**(2i) with no AND.  That is
     n(n-1)/2 partial products instead of n*n, about half the ANDs of mul(x, x).
+    The product p = x_i x_{i+1} shares its column with x_{i+1}, and their sum is
+    (x_{i+1} xor p) + 2p: one bit fewer there and one more in the next column, which
+    saves an adder where it leaves a column with an odd count; each such pair is
+    rearranged or not, whichever the column count model (_adders) says is cheaper.
+
+    `never(S)` (unsigned only) is the caller's promise that the bits of x indexed by S are
+    never all 1 on the inputs it will feed (a range analysis says so). A product whose pair
+    is ruled out is 0 and not built; products in one column that can never be 1 together are
+    one XOR, not an adder. The result is then exact only on inputs that keep the promise.
     """
     n = len(x)
     width = 2 * n if width is None else width
     w = min(width, 2 * n)
-    cols: dict[int, list[int]] = defaultdict(list)
-    for i in range(n):
-        cols[2 * i].append(x[i])
-        for j in range(i + 1, n):
-            if i + j + 1 < w:
-                p = b.and_(x[i], x[j])
-                cols[i + j + 1].append(b.not_(p) if signed and j == n - 1 else p)
+    if signed and never is not None:
+        raise ValueError("square: `never` is for unsigned operands")
+    ruled_out = never or (lambda s: False)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)
+             if i + j + 1 < w and not ruled_out(frozenset([i, j]))]
+    foldable = [i for i, j in pairs if j == i + 1 and not (signed and j == n - 1)]
     fix = (1 << n) - (1 << 2 * n - 1) if signed and n else 0
-    return extend(b, sum_columns(b, cols, w, fix), width, False)
+    fold = _best_folds(n, w, pairs, foldable, ruled_out, signed, fix % (1 << w))
+    cols: dict[int, list[tuple[int, frozenset[int] | None]]] = defaultdict(list)
+    diagonal = {2 * i: (x[i], frozenset([i])) for i in range(n)}
+    for i, j in pairs:
+        p = b.and_(x[i], x[j])
+        if signed and j == n - 1:
+            cols[i + j + 1].append((b.not_(p), None))
+        elif j == i + 1 and i in fold:
+            diagonal[2 * j] = (b.xor(diagonal[2 * j][0], p), None)
+            cols[2 * j + 1].append((p, frozenset([i, j])))
+        else:
+            cols[i + j + 1].append((p, frozenset([i, j])))
+    for p, item in diagonal.items():
+        cols[p].append(item)
+    merged = {p: _exclusive(b, items, ruled_out) for p, items in cols.items()}
+    return extend(b, sum_columns(b, merged, w, fix), width, False)
+
+
+def _groups(monos, ruled_out) -> list[list | None]:
+    """Greedy groups of monomials no two of which are ever both 1 (None: not a monomial)."""
+    groups: list[list | None] = []
+    for mono in monos:
+        for g in groups if mono is not None else []:
+            if g is not None and all(ruled_out(mono | m) for m in g):
+                g.append(mono)
+                break
+        else:
+            groups.append(None if mono is None else [mono])
+    return groups
+
+
+def _exclusive(b: Builder, items, ruled_out) -> Bits:
+    """One XOR for each group of products (monomials) no two of which are ever both 1,
+    grouped as _groups does."""
+    groups: list[list] = []
+    for wire, mono in items:
+        for g in groups if mono is not None else []:
+            if g[1] is not None and all(ruled_out(mono | m) for m in g[1]):
+                g[0] = b.xor(g[0], wire)
+                g[1].append(mono)
+                break
+        else:
+            groups.append([wire, None if mono is None else [mono]])
+    return [g[0] for g in groups]
+
+
+def _adders(n: int, w: int, pairs, fold: set[int], ruled_out, signed: bool, fix: int) -> int:
+    """ANDs sum_columns will spend on the square's columns (no gates built): a column of m
+    bits (carries in included) costs floor(m / 2) and passes as many carries up, one more
+    when m is odd and the constant has a 1 there (u + 1 = ~u + 2u)."""
+    cols: dict[int, list] = defaultdict(list)
+    for i in range(n):
+        cols[2 * i].append(None if i - 1 in fold else frozenset([i]))
+    for i, j in pairs:
+        folded = j == i + 1 and i in fold
+        mono = None if signed and j == n - 1 else frozenset([i, j])
+        cols[2 * j + 1 if folded else i + j + 1].append(mono)
+    ands = carry = 0
+    for p in range(w - 1):
+        m = len(_groups(cols.get(p, []), ruled_out)) + carry
+        ands += m // 2
+        carry = m // 2 + (m % 2 and fix >> p & 1)
+    return ands
+
+
+def _best_folds(n: int, w: int, pairs, foldable: list[int], ruled_out, signed: bool,
+                fix: int) -> set[int]:
+    """Which x_i x_{i+1} to fold onto the diagonal: one pass of single flips from all."""
+    best = set(foldable)
+    cost = _adders(n, w, pairs, best, ruled_out, signed, fix)
+    for i in foldable:
+        trial = best ^ {i}
+        c = _adders(n, w, pairs, trial, ruled_out, signed, fix)
+        if c < cost:
+            best, cost = trial, c
+    return best

@@ -17,7 +17,7 @@ An activation layer receives the accumulator X (a signed `acc_bits`-bit integer 
     odd: t = s ? -y : y;   even: t = y
 
 `reference()` is the straightforward numpy evaluation of exactly this; the circuit
-synthesis (circuits.piecewise) builds gates for the same table, and the tests hold one to the
+synthesis (compiler.synthesis) builds gates for the same table, and the tests hold one to the
 other bit for bit. `ranges()` is an exhaustive range analysis over every magnitude a <= T[-1],
 from which the circuit takes minimal bit widths.
 """

@@ -1,31 +1,42 @@
 """Synthesis of a piecewise-polynomial activation into a boolean circuit.
 
 The circuit computes exactly `compiler.activation_table.ActivationTable` (see its docstring
-for the integer semantics). Where the ANDs go, for a table with n segments of degree d:
+for the integer semantics). Where the ANDs go (docs/circuits.md has the counts):
 
-- magnitude: the ones' complement (X xor s) costs XOR gates only; rounding it to the
-  activation's precision is one increment of the bits above the dropped ones;
-- saturation test a > T[-1] and segment tests a <= T[k]: comparators with constants;
-- powers: one shared squarer for P2 (about half the ANDs of a multiplier), general
-  multipliers only for degree >= 3;
-- per segment: one column sum of the canonical-signed-digit copies of every power and the
-  constant (c0 term plus rounding bit), rather than a multiplier per term followed by
-  additions; every width is the minimum that the
-  exhaustive range analysis of the table allows (sums are computed modulo 2^w, which is
-  exact for the in-interval values the multiplexer lets through);
-- selection: one multiplexer per segment boundary plus one for saturation;
+- magnitude: the ones' complement (X xor s) costs XOR gates only. With
+  m = floor(ones / 2^(shift-1)), the rounded magnitude is a = (m + 1) >> 1, so saturation
+  a > T[-1] is m >= 2 T[-1] + 1. Only m's low bits (a's, and the rounding bit) go further;
+  whether any higher bit is set is an OR tree (`above`);
+- the magnitude block (magnitude_circuit, inlined): from those low bits and `above`, the
+  increment, the saturation comparator, the segment tests and the polynomials
+  (compiler.piecewise: one squarer of b = a - o_k, one selected column sum) and the
+  saturation multiplexer (one AND per bit of y). Its inputs are few (2^12 for tanh* in
+  fix<10,8>), so it is simplified on every one of them: where saturation decides, the
+  polynomials' gates are not observed, and an AND that equals the XOR of a few earlier
+  wires wherever it is observed becomes that XOR (circuits.care, circuits.observe);
 - sign: odd symmetry needs t = (y xor s) + s; in the masked circuit the "+ s" rides as the
   carry-in of the final "+ r_u" addition and costs nothing.
 """
 from __future__ import annotations
 
-from veil.circuits.builder import Builder, const_bits, shift_right, sign_extend, truncate, zero_extend
+from functools import lru_cache
+
+import numpy as np
+
 from veil.circuits.adders import add, add_const, cond_negate, sub
-from veil.circuits.compare import gt_const, le_const
-from veil.circuits.multiply import linear_combination, mul, square
-from veil.circuits.mux import mux
+from veil.circuits.builder import Builder, extend, sign_extend, zero_extend
+from veil.circuits.care import sweep_on_care
 from veil.circuits.circuit import Circuit
+from veil.circuits.compare import ge_const, gt_const
+from veil.circuits.logic import or_all
+from veil.circuits.mux import mux_const
+from veil.circuits.observe import simplify_observed
+from veil.circuits.passes import optimise
 from veil.compiler.activation_table import ActivationTable
+from veil.compiler.piecewise import block_key, magnitude_width, polynomial_circuit, y_range
+
+
+MAX_INPUT_BITS = 12     # the magnitude block is simplified on all its inputs up to 2^12 of them
 
 
 def signed_width(lo: int, hi: int) -> int:
@@ -35,72 +46,67 @@ def signed_width(lo: int, hi: int) -> int:
     return w
 
 
-def _fit(b: Builder, bits: list[int], width: int) -> list[int]:
-    return sign_extend(bits, width) if len(bits) < width else truncate(bits, width)
+def low_bits(t: ActivationTable) -> int:
+    """How many low bits of m the magnitude block reads: a's bits, and the rounding bit."""
+    return magnitude_width(t) + (1 if t.shift else 0)
 
 
-def _powers(b: Builder, t: ActivationTable, a: list[int]) -> list[list[int] | None]:
-    ranges = t.ranges()
-    f_a = t.out_format.frac
-    powers: list[list[int] | None] = [None, a]
-    for j in range(2, t.degree + 1):
-        prev = powers[-1]
-        full = len(prev) + len(a)
-        prod = square(b, a, signed=False, width=full) if j == 2 else \
-            mul(b, prev, a, signed=False, width=full)
-        hi = ranges[f"P{j}"][1]
-        # the shift leaves fewer bits than P_j needs (none) when P_j is 0 for every magnitude
-        powers.append(_unsigned(b, shift_right(prod, f_a, signed=False), max(1, hi.bit_length())))
-    return powers
-
-
-def _unsigned(b: Builder, bits: list[int], width: int) -> list[int]:
-    return zero_extend(b, bits, width) if len(bits) < width else truncate(bits, width)
-
-
-def _segment(b: Builder, t: ActivationTable, k: int, powers) -> list[int]:
-    """(sum_j K[k][j] * Pj + K[k][0] * 2^f_a + rounding) >> f_c, as one column sum."""
-    lo, hi = t.ranges()[f"seg{k}"]
-    width = signed_width(lo, hi) + 1
-    coeffs = t.coeffs[k]
-    terms = [(powers[j], coeffs[j]) for j in range(1, len(coeffs)) if coeffs[j]]
-    const = (coeffs[0] << t.out_format.frac) + (1 << (t.coeff_frac - 1) if t.coeff_frac else 0)
-    acc = linear_combination(b, terms, width, constant=const, signed=False)
-    return _fit(b, shift_right(acc, t.coeff_frac, signed=True), t.out_format.total)
-
-
-def magnitude_value(b: Builder, t: ActivationTable, mag: list[int]) -> list[int]:
-    """y(a) in t.out_format.total bits for the unsigned magnitude bus `mag`."""
-    w_out = t.out_format.total
-    t_last = t.thresholds[-1]
-    w_u = max(1, t_last.bit_length())
-    saturated = gt_const(b, mag, t_last, signed=False) if len(mag) > 0 else b.const(0)
-    a = zero_extend(b, mag, w_u) if len(mag) < w_u else truncate(mag, w_u)
-    powers = _powers(b, t, a)
-    y = _segment(b, t, len(t.thresholds) - 1, powers)
-    for k in reversed(range(len(t.thresholds) - 1)):
-        y = mux(b, le_const(b, a, t.thresholds[k], signed=False), y, _segment(b, t, k, powers))
-    return mux(b, saturated, y, const_bits(b, t.saturation, w_out))
-
-
-def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int]]:
-    """s = [x < 0] and a = ((x xor -s) + 2^(shift-1)) >> shift: the ones' complement
-    magnitude (free: XOR gates) rounded to the activation's precision (an increment of the
-    bits above shift - 1: about acc_bits - shift ANDs)."""
+def _sign_and_magnitude(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int], int]:
+    """s = [x < 0]; m = ones >> (shift - 1) with ones = x xor -s (free), or ones when shift is
+    0; m's low_bits(t) bits and `above`, whether any bit of m above them is set."""
     s = x[-1]
     ones = [b.xor(x[i], s) for i in range(t.acc_bits - 1)]
-    if t.shift == 0:
-        return s, ones
-    rounded = add_const(b, ones, 1 << (t.shift - 1), width=t.acc_bits)
-    return s, shift_right(rounded, t.shift, signed=False)
+    m = ones[t.shift - 1:] if t.shift else ones
+    n = low_bits(t)
+    low = m[:n] if len(m) >= n else zero_extend(b, m, n)
+    return s, low, or_all(b, m[n:])
+
+
+def value_signed(t: ActivationTable) -> bool:
+    """Whether the magnitude block's y is read as two's complement."""
+    return min(y_range(t)[0], t.saturation) < 0
+
+
+@lru_cache(maxsize=64)
+def magnitude_circuit(t: ActivationTable) -> Circuit:
+    """Inputs 'm' (low_bits(t)) and 'above' (1 bit), output 'y': t.magnitude_values(a) for
+    the magnitude they stand for, a = (m + 1) >> 1 (shift > 0) or m, saturated when `above`
+    or a > T[-1]. Exact on every input; optimised, then simplified on all of them (where
+    saturation decides, the polynomials' gates are not observed: circuits.observe).
+    Read-only: callers inline it."""
+    b = Builder()
+    m, above = b.input("m", low_bits(t)), b.input("above", 1)[0]
+    last = t.thresholds[-1]
+    if t.shift:     # a = (m + 1) >> 1 > T  <=>  m >= 2 T + 1
+        sat, a = ge_const(b, m, 2 * last + 1), add_const(b, m, 1)[1:]
+    else:
+        sat, a = gt_const(b, m, last), m
+    sat = b.or_(sat, above)
+    y = b.inline(polynomial_circuit(block_key(t)), {"a": a})["y"]
+    lo, hi = min(y_range(t)[0], t.saturation), max(y_range(t)[1], t.saturation)
+    width = signed_width(lo, hi) if value_signed(t) else max(1, hi.bit_length())
+    y = extend(b, y, width, y_range(t)[0] < 0)
+    b.output("y", mux_const(b, sat, y, t.saturation))
+    c = optimise(b.build())
+    if low_bits(t) + 1 <= MAX_INPUT_BITS:
+        every = np.arange(1 << low_bits(t) + 1, dtype=np.int64)
+        care = {"m": every & ((1 << low_bits(t)) - 1), "above": every >> low_bits(t)}
+        c = simplify_observed(optimise(sweep_on_care(c, care)), care, rounds=2)
+    return c
+
+
+def _value(b: Builder, t: ActivationTable, x: list[int]) -> tuple[int, list[int]]:
+    """s and y = t.magnitude_values(a) for the accumulator bus x."""
+    s, low, above = _sign_and_magnitude(b, t, x)
+    return s, b.inline(magnitude_circuit(block_key(t)), {"m": low, "above": [above]})["y"]
 
 
 def activation_circuit(t: ActivationTable) -> Circuit:
     """The bare activation: input bus 'x' (the accumulator), output bus 't' (activation format)."""
     b = Builder()
     x = b.input("x", t.acc_bits)
-    s, mag = _sign_and_magnitude(b, t, x)
-    y = magnitude_value(b, t, mag)
+    s, y = _value(b, t, x)
+    y = extend(b, y, t.out_format.total, value_signed(t))
     b.output("t", cond_negate(b, y, s) if t.odd else y)
     return b.build()
 
@@ -118,10 +124,11 @@ def masked_activation_circuit(t: ActivationTable, kappa: int) -> Circuit:
     w_ru = t.out_format.total + kappa
     ru = b.input("r_u", w_ru)
     x = sub(b, xm, rc)
-    s, mag = _sign_and_magnitude(b, t, x)
-    y = magnitude_value(b, t, mag)
-    if t.odd:
-        y = [b.xor(bit, s) for bit in y]     # ones' complement; the +1 is the carry-in below
+    s, y = _value(b, t, x)
+    if not value_signed(t):
+        y = y + [b.const(0)]                 # room for the sign
+    if t.odd:                                # ones' complement; the +1 is the carry-in below
+        y = [b.xor(bit, s) for bit in y]
     w_out = w_ru + 1
     b.output("y_masked", add(b, sign_extend(y, w_out), zero_extend(b, ru, w_out),
                              cin=s if t.odd else None, width=w_out))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veil.circuits import compare
-from veil.circuits.mux import mux
+from veil.circuits.mux import mux, mux_const
 
 BUS = {"lt": (compare.lt, operator.lt), "le": (compare.le, operator.le),
        "gt": (compare.gt, operator.gt), "ge": (compare.ge, operator.ge),
@@ -108,3 +108,14 @@ def test_mux_one_and_per_bit(w):
     assert build(lambda b, s, x, y: mux(b, s[0], x, y), 1, w, w).counts()["AND"] == w
     with pytest.raises(ValueError):
         build(lambda b, s, x, y: mux(b, s[0], x, y), 1, w, w + 1)
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, 10, 15, -1, -8])
+def test_mux_const_exhaustive(k):
+    """s ? k : x over every 4-bit x, one AND per bit at most; constant bits of x cost none."""
+    c = build(lambda b, s, x: mux_const(b, s[0], x, k), 1, 4)
+    xs, ss = pairs(4, False, 1)
+    assert np.array_equal(run(c, ss, xs), np.where(ss == 1, k % 16, xs))
+    assert c.counts()["AND"] <= 4
+    half = build(lambda b, s, x: mux_const(b, s[0], x[:2] + [b.const(0), b.const(1)], k), 1, 4)
+    assert half.counts()["AND"] <= 2

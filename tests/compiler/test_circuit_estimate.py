@@ -55,7 +55,18 @@ def random_tables(seed: int, n: int):
 def test_the_estimate_bounds_what_synthesis_emits(seed):
     for table, kappa in random_tables(seed, 12):
         estimate, actual = estimated_ands(table, kappa), synthesised_ands(table, kappa)
-        assert actual <= estimate <= 5 * actual, (table, kappa)
+        # An upper bound is what the budget needs. How tight it is varies: the magnitude
+        # block's simplification (circuits/observe.py) removes most of a table whose
+        # saturation decides nearly every input, which the estimate does not foresee.
+        assert actual <= estimate, (table, kappa)
+
+
+@pytest.mark.parametrize("name", ["tiny", "compact"])
+def test_the_estimate_of_tanh_star_is_within_a_small_factor(name):
+    program = compile_published(public_text(MODELS_DIR / f"{name}.veil"), 2048, 40, name)
+    for t in {stage.table for stage in program.activations}:
+        actual, estimate = synthesised_ands(t, 40), estimated_ands(t, 40)
+        assert actual <= estimate <= 6 * actual, (name, actual, estimate)
 
 
 @pytest.mark.parametrize("name", ["tiny", "compact", "burger"])
@@ -69,4 +80,5 @@ def test_shipped_models_compile_well_within_the_budgets(name):
     assert max(charged) * 6 < budget.MAX_ACTIVATION_ANDS
     assert sum(charged) * 6 < budget.MAX_MODEL_ANDS
     assert max(range_cells(t) for t in tables) * 1000 < budget.MAX_RANGE_CELLS
-    assert max(charged) < 2 * max(synthesised_ands(t, 128) for t in tables)
+    assert max(charged) < 3 * max(synthesised_ands(t, 128) for t in tables)   # 2.3x since
+    # the 250-AND tanh* (the estimate follows the plainer synthesis, an upper bound)

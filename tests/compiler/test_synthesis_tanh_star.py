@@ -61,9 +61,76 @@ def test_masked_circuit_relation(kappa):
     assert [int(v) for v in out] == want
 
 
-def test_circuit_is_small():
-    """Regression guard on the AND count of the protocol's tanh* circuit in compact's formats
-    (fix<10,8> activations, 31-bit accumulator, 9-bit coefficients; see docs/circuits.md)."""
-    table = tanh_star_table(31, 17, f_a=8, f_c=9, total=10)
-    c = optimise(masked_activation_circuit(table, 40)).counts()
-    assert c["AND"] <= 360
+# The built-in models' activation formats: (acc_bits, acc_frac) of tiny's and compact's two
+# hidden layers, all with fix<10,8> activations and 9-bit coefficients.
+CATALOG = {"tiny1": (29, 18), "tiny2": (26, 17), "compact1": (35, 19), "compact2": (33, 18)}
+
+
+def catalog_table(name):
+    return tanh_star_table(*CATALOG[name], f_a=8, f_c=9, total=10)
+
+
+def around_every_magnitude(t, rng):
+    """Accumulators x whose rounded magnitude is each a in [0, 1026) (past the saturation
+    bound 657 and past the 10 bits a has), both signs: the two x at the edges of a's rounding
+    interval and one inside; then x with each high bit set and random x over the whole width."""
+    h = 1 << t.shift - 1
+    a = np.arange(1026, dtype=np.int64)
+    ones = np.concatenate([(a << t.shift) - h, (a << t.shift) + h - 1,
+                           (a << t.shift) - h + rng.integers(0, 2 * h, len(a))])
+    ones = ones[ones >= 0]
+    top = np.array([1 << k for k in range(t.acc_bits - 1)], dtype=np.int64)
+    ones = np.concatenate([ones, top, top - 1, rng.integers(0, 1 << t.acc_bits - 1, 20000)])
+    return np.concatenate([ones, -ones - 1])
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_catalog_formats_around_every_magnitude(name):
+    t = catalog_table(name)
+    xs = around_every_magnitude(t, np.random.default_rng(len(name)))
+    got = evaluate(linearise(optimise(activation_circuit(t))), {"x": xs}, signed_outputs=("t",))["t"]
+    assert np.array_equal(np.asarray(got, dtype=np.int64), t.reference(xs))
+    some = xs[::97]
+    assert [int(v) for v in t.reference(some)] == [tanh_star_int(int(x), t.acc_frac, 8, 9) for x in some]
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_catalog_formats_masked(name):
+    t, kappa = catalog_table(name), 40
+    rng = np.random.default_rng(7)
+    x = around_every_magnitude(t, rng)
+    n, acc = len(x), t.acc_bits
+    r_c = [int(v) for v in rng.integers(0, 2 ** 62, n)]
+    r_u = [int(v) for v in rng.integers(1 << 10, 1 << 50, n)]
+    out = evaluate(linearise(optimise(masked_activation_circuit(t, kappa))),
+                   {"x_masked": np.array([(int(v) + rc) % (1 << acc) for v, rc in zip(x, r_c)], dtype=object),
+                    "r_c": np.array([rc % (1 << acc) for rc in r_c], dtype=object),
+                    "r_u": np.array(r_u, dtype=object)})["y_masked"]
+    assert [int(v) for v in out] == [int(y) + ru for y, ru in zip(t.reference(x), r_u)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CATALOG)
+def test_catalog_formats_every_accumulator_below_saturation(name):
+    """Every x with |x| < 1026 * 2^shift (4.2 million for compact's first layer): every
+    rounding of every magnitude up to past the saturation bound."""
+    t = catalog_table(name)
+    lim = 1026 << t.shift
+    xs = np.arange(-lim, lim, dtype=np.int64)
+    got = evaluate(linearise(optimise(activation_circuit(t))), {"x": xs}, signed_outputs=("t",))["t"]
+    assert np.array_equal(np.asarray(got, dtype=np.int64), t.reference(xs))
+
+
+# AND counts of the optimised circuits in the built-in formats (docs/circuits.md has the
+# breakdown: python bench/circuit_breakdown.py --model compact --layer 2).
+ANDS = {"tiny1": (242, 173), "tiny2": (237, 171), "compact1": (253, 178), "compact2": (250, 177)}
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_circuit_is_small(name):
+    """Regression guard on the AND counts (masked, bare) of the protocol's tanh* circuit."""
+    t = catalog_table(name)
+    masked = optimise(masked_activation_circuit(t, 40)).counts()["AND"]
+    bare = optimise(activation_circuit(t)).counts()["AND"]
+    assert masked <= ANDS[name][0]
+    assert bare <= ANDS[name][1]
