@@ -30,7 +30,7 @@ GarbledCircuit (own R unless delta is passed).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
@@ -84,7 +84,8 @@ def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np
 
 def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance: int = 0,
            delta: np.ndarray | None = None, zero_labels: Mapping[str, np.ndarray] | None = None,
-           scheme: str | Scheme | None = None) -> tuple[GarbledCircuit, GarblerSecrets]:
+           scheme: str | Scheme | None = None, hidden: Collection[str] = ()
+           ) -> tuple[GarbledCircuit, GarblerSecrets]:
     """Garble n_instances independent copies of lin under one offset R (fresh by default),
     AND gates by `scheme` (schemes.DEFAULT_SCHEME, three-halves, unless named).
 
@@ -94,13 +95,17 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
     (delta = labels.random_delta(), (16,) uint8 with lsb 1), run the OT with it, and pass its
     pairs' zero sides as zero_labels (bus -> (width, n, 16) uint8, uniformly random); every
     other bus's zero-labels are drawn here. Chunks of one garbling may share delta.
+    Output buses named in `hidden` get no decoding bits: their zero-labels stay with the
+    garbler (GarblerSecrets.output_zero), for a translation table (translate.py).
     """
     scheme = scheme_of(schemes.DEFAULT_SCHEME if scheme is None else scheme)
     lay, party = LAYOUTS[scheme], _PARTIES[scheme][0]
     plan = plan_for(lin)
     n = n_instances
     check_range(tweak_base, first_instance, n, plan.and_count, lay.per_gate)
-    preset = dict(zero_labels or {})
+    preset, hidden = dict(zero_labels or {}), set(hidden)
+    if hidden - set(plan.outputs):
+        raise KeyError(f"hidden outputs {sorted(hidden - set(plan.outputs))} are not outputs")
     if set(preset) - set(plan.inputs):
         raise KeyError(f"zero_labels for unknown buses {sorted(set(preset) - set(plan.inputs))}")
     if delta is None:
@@ -118,7 +123,10 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
     const_zero = random_labels(len(plan.consts), n)
     tables = np.empty((plan.and_count, lay.rows, n, lay.row_bytes), np.uint8)
     control = np.empty((lay.control_bits, plan.and_count, n), np.uint8)
-    decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()}
+    decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()
+                if name not in hidden}
+    output_zero = {name: np.empty((len(plan.outputs[name]), n, LABEL_BYTES), np.uint8)
+                   for name in hidden}
     ctr = instance_counters(first_instance, n, plan.and_count, lay.per_gate)
     block = BLOCK * party.ROLE.scale
     s = scratch_for(plan, min(n, block), party.ROLE, tweak_base, R)
@@ -128,14 +136,17 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
         s.ctr[:i1 - i0] = ctr[i0:i1]
         party.garble_block(s, i1 - i0, tables, control, i0, i1)
         for name, idx in plan.outputs.items():
-            decoding[name][:, i0:i1] = W[idx, :, 0] & 1
+            if name in hidden:
+                words(output_zero[name])[:, i0:i1] = W[idx]
+            else:
+                decoding[name][:, i0:i1] = W[idx, :, 0] & 1
     active_consts = const_zero.copy()
     for k, (_, value) in enumerate(plan.consts):
         if value:
             words(active_consts)[k] ^= R
     gc = GarbledCircuit(tables, active_consts, decoding, tweak_base, first_instance, scheme,
                         control)
-    return gc, GarblerSecrets(delta, zero, n, set(preset))
+    return gc, GarblerSecrets(delta, zero, n, set(preset), output_zero)
 
 
 def input_labels(secrets: GarblerSecrets, bus: str, values) -> np.ndarray:
@@ -159,7 +170,8 @@ def label_pairs(secrets: GarblerSecrets, bus: str) -> tuple[np.ndarray, np.ndarr
 
 def _check_decoding(decoding: Mapping[str, np.ndarray], widths: Mapping[str, int],
                     n: int) -> None:
-    if decoding.keys() != widths.keys() or any(
+    """Decoding bits for some of the output buses (the others are hidden), of their widths."""
+    if not decoding.keys() <= widths.keys() or any(
             d.dtype != np.uint8 or d.shape != (widths[k], n) or d.max(initial=0) > 1
             for k, d in decoding.items()):
         raise ValueError("garbled circuit decoding bits do not match the output buses")

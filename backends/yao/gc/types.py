@@ -21,6 +21,7 @@ class GarbledCircuit:
                half-gates
     constants: (k, n, 16) uint8, the active labels of the constant wires present (const0, const1)
     decoding:  output bus -> (width, n) uint8, the colour bits of the output zero-labels
+               (not of the buses garbled as hidden: those only the garbler can decode)
     tweak_base, first_instance: the tweak layout parameters (tweaks.py)
     scheme:    the garbling scheme, which the evaluator follows
     """
@@ -56,9 +57,11 @@ class GarblerSecrets:
     zero_labels: dict[str, np.ndarray] = field(repr=False)
     n_instances: int
     _released: set[str] = field(default_factory=set, repr=False)
+    # zero-labels of the hidden output buses (no decoding bits sent): translate.py's input
+    output_zero: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for a in (self.delta, *self.zero_labels.values()):
+        for a in (self.delta, *self.zero_labels.values(), *self.output_zero.values()):
             a.flags.writeable = False
 
     def __reduce__(self):

@@ -8,7 +8,8 @@ GarbledCircuit message (little-endian):
     control    the (control_bits, and_count, n) bits (three-halves: 5, half-gates: none),
                packed 8 per byte (np.packbits, little bit order), zero padding bits
     constants  n_consts * n * 16 bytes, layout (n_consts, n, 16)
-    decoding   the (width, n) bits of every output bus, buses sorted by name, concatenated
+    decoding   the (width, n) bits of every output bus but the hidden ones (garble's
+               `hidden`, agreed by both sides), buses sorted by name, concatenated
                and packed like the control bits.
 The receiver decodes against the circuit it expects (public), the instance count it expects
 and the schemes it accepts: the scheme code must name one of those, every size is recomputed
@@ -54,9 +55,11 @@ def gc_to_bytes(gc: GarbledCircuit) -> bytes:
 
 
 def gc_from_bytes(data: bytes, lin: Linearised, n_instances: int,
-                  schemes: Collection[str | Scheme] = tuple(Scheme)) -> GarbledCircuit:
+                  schemes: Collection[str | Scheme] = tuple(Scheme),
+                  hidden: Collection[str] = ()) -> GarbledCircuit:
     """Parse and check a GarbledCircuit for `n_instances` instances of `lin`, garbled by one
-    of `schemes` (by default any this code knows)."""
+    of `schemes` (by default any this code knows), with decoding bits for every output bus
+    except those in `hidden`."""
     plan = plan_for(lin)
     n = n_instances
     accepted = {scheme_of(s) for s in schemes}
@@ -69,7 +72,7 @@ def gc_from_bytes(data: bytes, lin: Linearised, n_instances: int,
     if scheme not in accepted:
         raise ProtocolError(f"garbled circuit scheme {scheme} is not accepted here")
     lay = LAYOUTS[scheme]
-    widths = {k: len(plan.outputs[k]) for k in sorted(plan.outputs)}
+    widths = {k: len(plan.outputs[k]) for k in sorted(plan.outputs) if k not in hidden}
     expect = (n, plan.and_count, len(plan.consts), sum(widths.values()) * n)
     if (n_got, ands, consts, nbits) != expect:
         raise ProtocolError("garbled circuit header does not match the expected circuit")
