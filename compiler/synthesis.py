@@ -15,7 +15,9 @@ for the integer semantics). Where the ANDs go (docs/circuits.md has the counts):
   polynomials' gates are not observed, and an AND that equals the XOR of a few earlier
   wires wherever it is observed becomes that XOR (circuits.care, circuits.observe);
 - sign: odd symmetry needs t = (y xor s) + s; in the masked circuit the "+ s" rides as the
-  carry-in of the final "+ r_u" addition and costs nothing.
+  carry-in of the final "+ r_lo" addition and costs nothing;
+- the mask: only r_u's low k bits are added in the circuit (k ANDs); the high bits are
+  r_hi + carry - sign, which the garbler's translation table gives the evaluator.
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from veil.circuits.adders import add, add_const, cond_negate, sub
-from veil.circuits.builder import Builder, extend, sign_extend, zero_extend
+from veil.circuits.adders import add_const, add_with_carry, cond_negate, sub
+from veil.circuits.builder import Builder, extend, zero_extend
 from veil.circuits.care import sweep_on_care
 from veil.circuits.circuit import Circuit
 from veil.circuits.compare import ge_const, gt_const
@@ -111,25 +113,67 @@ def activation_circuit(t: ActivationTable) -> Circuit:
     return b.build()
 
 
+def low_width(t: ActivationTable) -> int:
+    """k: the width of the two's-complement bus the masked circuit adds r_lo to (y with room
+    for its sign); the circuit computes only the k low bits of y_masked and their carry."""
+    lo, hi = min(y_range(t)[0], t.saturation), max(y_range(t)[1], t.saturation)
+    return signed_width(lo, hi) if value_signed(t) else max(1, hi.bit_length()) + 1
+
+
+def high_width(t: ActivationTable, kappa: int) -> int:
+    """The bits of y_masked above the low k: the translation table's values."""
+    return t.out_format.total + kappa + 1 - low_width(t)
+
+
+def split_mask(t: ActivationTable, r_u: int) -> tuple[int, int]:
+    """r_u = r_hi * 2^k + r_lo: (r_hi, r_lo)."""
+    k = low_width(t)
+    return r_u >> k, r_u & ((1 << k) - 1)
+
+
+def high_part(t: ActivationTable, kappa: int, r_hi: int, carry: int, sign: int) -> int:
+    """The high bits of y_masked from r_hi and the circuit's hidden wires:
+    r_hi + carry - sign mod 2^high_width (the translation table's entry for (carry, sign))."""
+    return (r_hi + carry - sign) % (1 << high_width(t, kappa))
+
+
+def join_masked(t: ActivationTable, kappa: int, out: dict, r_u) -> np.ndarray | list:
+    """y_masked from the masked circuit's outputs (evaluated in the clear: 'y_low', 'carry',
+    'sign' per instance) and the full masks r_u: what the evaluator assembles from its
+    decoded low bits and its row of the translation table."""
+    k = low_width(t)
+    return [(high_part(t, kappa, int(r) >> k, int(c), int(s)) << k) + int(lo)
+            for lo, c, s, r in zip(out["y_low"], out["carry"], out["sign"], r_u, strict=True)]
+
+
 def masked_activation_circuit(t: ActivationTable, kappa: int) -> Circuit:
-    """The circuit the protocol garbles: inputs x_masked (user), r_c (cloud), r_u (user);
-    output y_masked = t(x_masked - r_c) + r_u.
+    """The circuit the protocol garbles: inputs x_masked (user), r_c (cloud), r_lo (the
+    garbler's); outputs the low k = low_width(t) bits of y_masked = t(x_masked - r_c) + r_u,
+    and the two wires that, with r_hi, give the rest (the translation table, docs/protocol.md).
 
     x_masked and r_c enter modulo 2^acc_bits (the low bits of the masked accumulator and of
-    the cloud's mask, which is all the subtraction needs); r_u is a (l_a + kappa)-bit mask and
-    y_masked the exact, non-negative (l_a + kappa + 1)-bit integer t + r_u."""
+    the cloud's mask, which is all the subtraction needs); r_u = r_hi 2^k + r_lo is a
+    (l_a + kappa)-bit mask and y_masked the exact, non-negative (l_a + kappa + 1)-bit integer
+    t + r_u. With z the k-bit two's complement bus of y (its ones' complement when t is odd;
+    the +1 rides as the carry-in s), L = z + r_lo + s is computed exactly in k + 1 bits:
+    'y_low' = L mod 2^k, 'carry' = L >> k and 'sign' = z's top bit. Since z = t - s + 2^k sign,
+    t + r_u = 2^k (r_hi + carry - sign) + y_low: the evaluator never sees carry or sign (no
+    decoding bits), only its row of the table the garbler makes from r_hi (high_part)."""
     b = Builder()
     xm = b.input("x_masked", t.acc_bits)
     rc = b.input("r_c", t.acc_bits)
-    w_ru = t.out_format.total + kappa
-    ru = b.input("r_u", w_ru)
+    k = low_width(t)
+    r_lo = b.input("r_lo", k)
     x = sub(b, xm, rc)
     s, y = _value(b, t, x)
     if not value_signed(t):
         y = y + [b.const(0)]                 # room for the sign
     if t.odd:                                # ones' complement; the +1 is the carry-in below
         y = [b.xor(bit, s) for bit in y]
-    w_out = w_ru + 1
-    b.output("y_masked", add(b, sign_extend(y, w_out), zero_extend(b, ru, w_out),
-                             cin=s if t.odd else None, width=w_out))
+    if len(y) != k:
+        raise AssertionError(f"y has {len(y)} bits, low_width says {k}")
+    total = add_with_carry(b, y, r_lo, cin=s if t.odd else None, width=k)
+    b.output("y_low", total[:k])
+    b.output("carry", total[k:])
+    b.output("sign", [y[-1]])
     return b.build()

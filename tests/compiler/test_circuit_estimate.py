@@ -80,5 +80,7 @@ def test_shipped_models_compile_well_within_the_budgets(name):
     assert max(charged) * 6 < budget.MAX_ACTIVATION_ANDS
     assert sum(charged) * 6 < budget.MAX_MODEL_ANDS
     assert max(range_cells(t) for t in tables) * 1000 < budget.MAX_RANGE_CELLS
-    assert max(charged) < 3 * max(synthesised_ands(t, 128) for t in tables)   # 2.3x since
-    # the 250-AND tanh* (the estimate follows the plainer synthesis, an upper bound)
+    assert max(charged) < 3.2 * max(synthesised_ands(t, 128) for t in tables)
+    # 2.3x since the 250-AND tanh* (the estimate follows the plainer synthesis, an upper
+    # bound), 3.1x since the translation table: the masked circuit adds only r_u's low k bits,
+    # the estimate still charges the whole l_a + kappa + 1

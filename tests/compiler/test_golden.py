@@ -85,11 +85,14 @@ def test_golden_tiny_bristol_computes_masked_tanh_star():
     frac = lambda f: int(f.split(",")[1].rstrip(">"))
     f_a, f_c = frac(stats["formats"]["activation"]), stats["formats"]["coefficient_frac"]
     acc, acc_frac = layer["acc_bits"], layer["acc_frac"]
-    w_ru = layer["activation"]["masked"]["inputs"]["r_u"]
+    k, w_ru = layer["activation"]["masked"]["inputs"]["r_lo"], 10 + 40  # fix<10,8>, kappa 40
     x = [secrets.randbelow(6 << acc_frac) - (3 << acc_frac) for _ in range(300)]
     x += [-(1 << (acc - 1)), (1 << (acc - 1)) - 1, 0, -1]
     r_c = [secrets.randbits(acc + 40) for _ in x]
     r_u = [(1 << (w_ru - 40)) + secrets.randbelow((1 << w_ru) - (1 << (w_ru - 40))) for _ in x]
     x_masked = [(xi + rc) % (1 << acc) for xi, rc in zip(x, r_c)]
-    (y,) = bristol_run(text, [x_masked, [rc % (1 << acc) for rc in r_c], r_u])
+    low, carry, sign = bristol_run(text, [x_masked, [rc % (1 << acc) for rc in r_c],
+                                          [ru % (1 << k) for ru in r_u]])
+    y = [((ru >> k) + c - s) % (1 << (w_ru + 1 - k)) * (1 << k) + lo
+         for ru, lo, c, s in zip(r_u, low, carry, sign)]      # the translation table's job
     assert y == [tanh_star_int(xi, acc_frac, f_a, f_c) + ru for xi, ru in zip(x, r_u)]

@@ -13,7 +13,8 @@ from veil.compiler.errors import SourcePos
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.model import ActivationDef, Symmetry
 from veil.compiler.piecewise import _candidates, choose_offsets, offset_step, polynomial_circuit
-from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
+from veil.compiler.synthesis import (activation_circuit, join_masked, low_width,
+                                     masked_activation_circuit)
 
 HERE = SourcePos("<test>", 1, 1)
 
@@ -65,8 +66,10 @@ def test_masked_random_activation(seed):
     w = t.out_format.total
     r_u = rng.integers(1 << w, 1 << (w + kappa), n)
     out = evaluate(linearise(optimise(masked_activation_circuit(t, kappa))),
-                   {"x_masked": (x + r_c) % (1 << t.acc_bits), "r_c": r_c, "r_u": r_u})["y_masked"]
-    assert np.array_equal(np.asarray(out, dtype=np.int64), t.reference(x) + r_u)
+                   {"x_masked": (x + r_c) % (1 << t.acc_bits), "r_c": r_c,
+                    "r_lo": r_u % (1 << low_width(t))})
+    got = join_masked(t, kappa, out, r_u)
+    assert np.array_equal(np.asarray(got, dtype=np.int64), t.reference(x) + r_u)
 
 
 def test_the_random_activations_exercise_offsets_and_shapes():

@@ -6,7 +6,8 @@ import pytest
 from veil.circuits.evaluate import evaluate
 from veil.circuits.linear import linearise
 from veil.circuits.passes import optimise
-from veil.compiler.synthesis import activation_circuit, masked_activation_circuit
+from veil.compiler.synthesis import (activation_circuit, join_masked, low_width,
+                                     masked_activation_circuit)
 from veil.compiler.activation_table import ActivationTable
 from veil.compiler.fixedpoint import FixFormat
 from veil.compiler.check import load_prelude
@@ -56,7 +57,9 @@ def test_masked_circuit_relation(kappa):
     x_masked = [(int(xi) + rc) for xi, rc in zip(x, r_c)]
     out = evaluate(lin, {"x_masked": np.array([v % (1 << acc) for v in x_masked], dtype=object),
                          "r_c": np.array([v % (1 << acc) for v in r_c], dtype=object),
-                         "r_u": np.array(r_u, dtype=object)})["y_masked"]
+                         "r_lo": np.array([v % (1 << low_width(table)) for v in r_u],
+                                          dtype=object)})
+    out = join_masked(table, kappa, out, r_u)
     want = [tanh_star_int(int(xi), 24, 12, 14) + ru for xi, ru in zip(x, r_u)]
     assert [int(v) for v in out] == want
 
@@ -105,8 +108,8 @@ def test_catalog_formats_masked(name):
     out = evaluate(linearise(optimise(masked_activation_circuit(t, kappa))),
                    {"x_masked": np.array([(int(v) + rc) % (1 << acc) for v, rc in zip(x, r_c)], dtype=object),
                     "r_c": np.array([rc % (1 << acc) for rc in r_c], dtype=object),
-                    "r_u": np.array(r_u, dtype=object)})["y_masked"]
-    assert [int(v) for v in out] == [int(y) + ru for y, ru in zip(t.reference(x), r_u)]
+                    "r_lo": np.array([v % (1 << low_width(t)) for v in r_u], dtype=object)})
+    assert join_masked(t, kappa, out, r_u) == [int(y) + ru for y, ru in zip(t.reference(x), r_u)]
 
 
 @pytest.mark.slow

@@ -5,10 +5,14 @@ A garbler G garbles N instances of the masked activation circuit; an evaluator E
     E -> G  OT extend request for the bits of r_c mod 2^acc (E is the OT receiver)
     G -> E  OT correction (correlated OT: G's R is the garbling's free-XOR offset, and the
             OT's zero sides are the zero-labels of E's r_c bus), the garbled tables with the
-            decoding bits, and G's active labels for r_u
+            decoding bits of y_low and the translation table (one frame), and G's active
+            labels for r_lo, the low k bits of r_u = r_hi 2^k + r_lo
   online:
     G -> E  G's active labels for x_masked
-    E       evaluates, decodes y_masked = t(x_masked - r_c) + r_u: only E can decode
+    E       evaluates, decodes y_low (the low k bits of y_masked = t(x_masked - r_c) + r_u),
+            opens its row of the translation table with its labels of the hidden wires carry
+            and sign: r_hi + carry - sign, the high bits (compiler.synthesis, gc/translate.py).
+            Only E can decode.
 The garbler never sees an output label; the evaluator never sees R or a second label. The
 garbler chooses the garbling scheme (three-halves unless told otherwise: docs/garbling.md);
 the tables name it and the evaluator follows, among the schemes it accepts (all by default).
@@ -26,11 +30,16 @@ import numpy as np
 from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.gc.garble import Scheme, decode, evaluate, garble, input_labels
+from veil.backends.yao.gc import translate
 from veil.backends.yao.gc.wire import gc_from_bytes, gc_to_bytes, labels_from_bytes, labels_to_bytes
 from veil.backends.yao.gc.labels import random_delta
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot.messages import ExtendRequest
 from veil.compiler.program import ActivationStage
+from veil.compiler.synthesis import high_part, high_width, low_width
+from veil.util.errors import ProtocolError
+
+HIDDEN = ("carry", "sign")     # the masked circuit's outputs the evaluator must not decode
 
 
 def uniform_mask(value_bits: int, kappa: int) -> int:
@@ -61,6 +70,7 @@ class EvaluatorBatch:
     count: int
     gc: object
     labels: dict
+    rows: np.ndarray          # the translation table (translate.py)
 
 
 class ActivationGarbler:
@@ -73,7 +83,7 @@ class ActivationGarbler:
 
     def prepare(self, ch: Channel, stage: ActivationStage, r_u: list[int]) -> GarbledBatch:
         """Everything that needs no x_masked (it can run offline): OT for the evaluator's
-        r_c, garbling, the tables and the labels of the output masks r_u."""
+        r_c, garbling, the tables with the translation rows, and the labels of r_u's low bits."""
         t, lin = stage.table, stage.masked_linear
         n, acc, w_a = len(r_u), t.acc_bits, t.out_format.total
         if not all(1 << w_a <= v < 1 << (w_a + self.kappa) for v in r_u):
@@ -82,14 +92,20 @@ class ActivationGarbler:
         request = ExtendRequest.from_bytes(ch.recv(Kind.OT, max_payload=16 * m + 1024), m)
         delta = random_delta()
         zero_rc, correction = self.ot.correlated(request, delta, m)
-        gc, secrets_ = garble(lin, n, next(self._tweaks), delta=delta,
+        tweak_base = next(self._tweaks)
+        gc, secrets_ = garble(lin, n, tweak_base, delta=delta,
                               zero_labels={"r_c": zero_rc.reshape(acc, n, 16)},
-                              scheme=self.scheme)
+                              scheme=self.scheme, hidden=HIDDEN)
+        k = low_width(t)
+        values = [[high_part(t, self.kappa, r >> k, a, s) for a in (0, 1) for s in (0, 1)]
+                  for r in r_u]
+        rows = translate.garble_table(secrets_.output_zero["carry"][0],
+                                      secrets_.output_zero["sign"][0], delta, values,
+                                      high_width(t, self.kappa), tweak_base)
         ch.send(Kind.OT, correction.to_bytes())
-        ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc))
-        wide = w_a + self.kappa > 64                   # kappa 64 and more: Python ints
-        ch.send(Kind.LABELS, labels_to_bytes(
-            input_labels(secrets_, "r_u", np.array(r_u, object if wide else np.uint64))))
+        ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc) + translate.table_to_bytes(rows))
+        ch.send(Kind.LABELS, labels_to_bytes(input_labels(
+            secrets_, "r_lo", np.array([r & ((1 << k) - 1) for r in r_u], np.uint64))))
         return GarbledBatch(stage, n, secrets_)
 
     def send_inputs(self, ch: Channel, batch: GarbledBatch, x_masked: list[int]) -> None:
@@ -120,29 +136,41 @@ class ActivationEvaluator:
         self.ot, self.kappa, self.schemes = ot, kappa, schemes
 
     def prepare(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> EvaluatorBatch:
-        """OT for the bits of r_c (mod 2^acc), then the tables and the r_u labels."""
+        """OT for the bits of r_c (mod 2^acc), then the tables, the translation rows and the
+        labels of r_u's low bits."""
         t, lin = stage.table, stage.masked_linear
-        n, acc = len(r_c), t.acc_bits
-        w_ru = t.out_format.total + self.kappa
+        n, acc, k = len(r_c), t.acc_bits, low_width(t)
+        hi_bits = high_width(t, self.kappa)
         mod = (1 << acc) - 1
         low = np.array([v & mod for v in r_c], np.uint64)
         ch.send(Kind.OT, self.ot.extend(_bits_by_wire(low, acc)).to_bytes())
         labels_rc = self.ot.finish_correlated(ch.recv(Kind.OT, max_payload=16 * n * acc))
         per_instance = 2 * 16 * lin.and_count + 64 * 16 + 1024   # above every scheme's size
-        gc = gc_from_bytes(ch.recv(Kind.GARBLED_TABLES, max_payload=n * per_instance + 4096),
-                           lin, n, self.schemes)
+        per_instance += translate.table_bytes(1, hi_bits)
+        frame = ch.recv(Kind.GARBLED_TABLES, max_payload=n * per_instance + 4096)
+        size = translate.table_bytes(n, hi_bits)
+        if len(frame) <= size:
+            raise ProtocolError(f"garbled tables frame has {len(frame)} bytes, too few for "
+                                f"its {size} bytes of translation rows")
+        gc = gc_from_bytes(frame[:-size], lin, n, self.schemes, hidden=HIDDEN)
+        rows = translate.table_from_bytes(frame[-size:], n, hi_bits)
         labels = {"r_c": labels_rc.reshape(acc, n, 16),
-                  "r_u": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * w_ru + 64),
-                                           w_ru, n)}
-        return EvaluatorBatch(stage, n, gc, labels)
+                  "r_lo": labels_from_bytes(ch.recv(Kind.LABELS, max_payload=16 * n * k + 64),
+                                            k, n)}
+        return EvaluatorBatch(stage, n, gc, labels, rows)
 
     def finish(self, ch: Channel, batch: EvaluatorBatch) -> list[int]:
-        """The online step: x_masked's labels, evaluate, decode y_masked = t(x) + r_u."""
+        """The online step: x_masked's labels, evaluate, decode y_low, open the translation
+        rows: y_masked = t(x) + r_u."""
         acc, n = batch.stage.table.acc_bits, batch.count
         labels = dict(batch.labels, x_masked=labels_from_bytes(
             ch.recv(Kind.LABELS, max_payload=16 * n * acc + 64), acc, n))
-        out = decode(batch.gc, evaluate(batch.stage.masked_linear, batch.gc, labels))["y_masked"]
-        return [int(v) for v in out]
+        out = evaluate(batch.stage.masked_linear, batch.gc, labels)
+        low = decode(batch.gc, {"y_low": out["y_low"]})["y_low"]
+        t = batch.stage.table
+        high = translate.open_table(out["carry"][0], out["sign"][0], batch.rows,
+                                    high_width(t, self.kappa), batch.gc.tweak_base)
+        return [(h << low_width(t)) + int(v) for h, v in zip(high, low)]
 
     def run(self, ch: Channel, stage: ActivationStage, r_c: list[int]) -> list[int]:
         return self.finish(ch, self.prepare(ch, stage, r_c))

@@ -71,7 +71,7 @@ def tanh_inputs(n: int, seed: int) -> dict[str, np.ndarray]:
     lin, acc, l_a = tiny_activation()
     rng = np.random.default_rng(seed)  # test data only
     return {"x_masked": rng.integers(0, 1 << acc, n), "r_c": rng.integers(0, 1 << acc, n),
-            "r_u": rng.integers(1 << l_a, 1 << (l_a + 40), n)}
+            "r_lo": rng.integers(0, 1 << len(lin.inputs["r_lo"]), n)}
 
 
 def random_circuit(seed: int) -> Linearised:

@@ -93,9 +93,9 @@ def test_chunks_with_instance_offsets(scheme):
     """A batch streamed as chunks (same tweak_base, first_instance = offset) decodes right."""
     lin, _, _ = tiny_activation()
     inputs = tanh_inputs(300, seed=9)
-    want = plain_evaluate(lin, inputs)["y_masked"]
+    want = plain_evaluate(lin, inputs)["y_low"]
     got = [two_party(lin, {k: v[i:i + 100] for k, v in inputs.items()}, ("r_c",),
-                     tweak_base=77, first_instance=i, scheme=scheme)[0]["y_masked"]
+                     tweak_base=77, first_instance=i, scheme=scheme)[0]["y_low"]
            for i in range(0, 300, 100)]
     assert np.array_equal(np.concatenate(got), want)
 
@@ -112,9 +112,9 @@ def _garble_with_correlated_ot(lin, inputs, cot, scheme):
     with pytest.raises(ValueError, match="already released"):
         G.label_pairs(sec, "r_c")  # the OT already delivered them
     labels = {"x_masked": G.input_labels(sec, "x_masked", inputs["x_masked"]),
-              "r_u": G.input_labels(sec, "r_u", inputs["r_u"]),
+              "r_lo": G.input_labels(sec, "r_lo", inputs["r_lo"]),
               "r_c": mc.reshape(acc, n, 16)}
-    return G.decode(gc, G.evaluate(lin, gc, labels))["y_masked"]
+    return G.decode(gc, G.evaluate(lin, gc, labels))["y_low"]
 
 
 def test_preset_offset_and_zero_labels_from_an_ideal_correlated_ot(scheme):
@@ -125,7 +125,7 @@ def test_preset_offset_and_zero_labels_from_an_ideal_correlated_ot(scheme):
         m0 = L.random_labels(len(choices))
         return m0, np.where(choices[:, None] == 1, m0 ^ delta, m0)
     got = _garble_with_correlated_ot(lin, inputs, ideal, scheme)
-    assert np.array_equal(got, plain_evaluate(lin, inputs)["y_masked"])
+    assert np.array_equal(got, plain_evaluate(lin, inputs)["y_low"])
 
 
 def test_with_the_projects_iknp_correlated_ot(scheme):
@@ -134,7 +134,7 @@ def test_with_the_projects_iknp_correlated_ot(scheme):
     inputs = tanh_inputs(40, seed=8)
     got = _garble_with_correlated_ot(
         lin, inputs, lambda d, c: ot_run.run_correlated_ot(d.tobytes(), c), scheme)
-    assert np.array_equal(got, plain_evaluate(lin, inputs)["y_masked"])
+    assert np.array_equal(got, plain_evaluate(lin, inputs)["y_low"])
 
 
 def test_preset_offset_must_have_lsb_one(scheme):

@@ -1,6 +1,6 @@
 """The garbled activation between its two parties over a channel (real OT extension), under
 each garbling scheme: the evaluator decodes y' = t(x) + r_u exactly; the tables frame has the
-scheme's size (three-halves, the default, is 197 bits per AND against half-gates' 256); an
+scheme's size plus the translation rows (three-halves, the default, is 197 bits per AND against half-gates' 256); an
 evaluator that accepts only some schemes refuses a frame garbled by another before using it."""
 import os
 import queue
@@ -14,6 +14,7 @@ from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, 
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
 from veil.backends.yao.ot.messages import BaseOTStart
 from veil.circuits.evaluate import evaluate as plain_evaluate
+from veil.compiler.synthesis import high_width, join_masked, low_width
 from veil.models.catalog import compile_model
 from veil.util.errors import ProtocolError
 
@@ -71,14 +72,20 @@ def _run(scheme=None, accepted=None):
 @pytest.mark.parametrize("scheme, bits", [(None, 197), ("half-gates", 256)])
 def test_the_evaluator_decodes_the_masked_activation_under_each_scheme(scheme, bits):
     stage, x_masked, r_c, r_u, y, e_ch = _run(scheme)
-    lin = stage.masked_linear
-    want = plain_evaluate(lin, {"x_masked": np.array(x_masked), "r_c": np.array(r_c),
-                                "r_u": np.array(r_u, dtype=object)})["y_masked"]
-    assert y == [int(v) for v in want]
+    lin, t = stage.masked_linear, stage.table
+    k = low_width(t)
+    out = plain_evaluate(lin, {"x_masked": np.array(x_masked), "r_c": np.array(r_c),
+                               "r_lo": np.array([r % (1 << k) for r in r_u], dtype=object)})
+    assert y == join_masked(t, KAPPA, out, r_u)
+    acc = t.acc_bits
+    x = [((xm - rc) % (1 << acc)) - ((xm - rc) % (1 << acc) >> (acc - 1) << acc)
+         for xm, rc in zip(x_masked, r_c)]
+    assert y == [int(v) + ru for v, ru in zip(t.reference(np.array(x)), r_u)]
     (tables,) = e_ch.tables
-    out_bits, consts = len(lin.outputs["y_masked"]), (lin.const0 >= 0) + (lin.const1 >= 0)
+    out_bits, consts = len(lin.outputs["y_low"]), (lin.const0 >= 0) + (lin.const1 >= 0)
+    rows = N * 4 * -(-high_width(t, KAPPA) // 8)
     assert len(tables) == (64 + -(-lin.and_count * N * bits // 8) + 16 * consts * N
-                           + -(-out_bits * N // 8))
+                           + -(-out_bits * N // 8) + rows)
 
 
 def test_an_evaluator_refuses_a_scheme_it_does_not_accept():
