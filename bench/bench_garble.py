@@ -29,10 +29,13 @@ import numpy as np
 
 from veil.backends.yao.gc import garble as G
 from veil.backends.yao.gc import plan as gc_plan
+from veil.backends.yao.gc import translate
 from veil.backends.yao.gc.hash import FixedKeyAES
 from veil.backends.yao.gc.schemes import LAYOUTS, Scheme
 from veil.backends.yao.gc.scratch import scratch_for
 from veil.backends.yao.gc.wire import gc_to_bytes
+from veil.backends.yao.lowerings.garbled_activation import HIDDEN
+from veil.compiler.synthesis import high_width
 from veil.models.catalog import compile_model
 
 
@@ -51,13 +54,17 @@ def aes_rate(blocks: int = 1 << 16, seconds: float = 0.5) -> float:
 
 def frame_bytes(program, schemes, n: int = 1000) -> None:
     """Bytes of the GARBLED_TABLES frame's payload per activation, for every activation stage
-    of the model (what the evaluator receives per activation besides labels and OT)."""
+    of the model (what the evaluator receives per activation besides labels and OT): the
+    garbled circuit with the hidden wires undecoded, and the translation rows."""
     k = 1
     while (stage := program.activation(k)) is not None:
         lin = stage.masked_linear
-        sizes = ", ".join(f"{s} {len(gc_to_bytes(G.garble(lin, n, 0, scheme=s)[0])) / n:,.1f} B"
-                          for s in schemes)
-        print(f"tables frame per activation, layer {k} ({lin.and_count} AND): {sizes}")
+        rows = translate.table_bytes(n, high_width(stage.table, program.security.kappa))
+        size = {s: len(gc_to_bytes(G.garble(lin, n, 0, scheme=s, hidden=HIDDEN)[0])) + rows
+                for s in schemes}
+        sizes = ", ".join(f"{s} {v / n:,.1f} B" for s, v in size.items())
+        print(f"tables frame per activation, layer {k} ({lin.and_count} AND): {sizes} "
+              f"(translation rows {rows / n:.0f} B of it)")
         k += 1
 
 

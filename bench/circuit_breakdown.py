@@ -37,7 +37,7 @@ INSIDE = [
 ]
 AFTER = [
     (synthesis, "cond_negate", "sign (bare)"),
-    (synthesis, "add", "y' = (y xor s) + r_u + s"),
+    (synthesis, "add_with_carry", "(y xor s) + r_lo + s, carry"),
 ]
 BLOCKS = OUTSIDE + INSIDE + AFTER
 RAW = "magnitude block, raw"

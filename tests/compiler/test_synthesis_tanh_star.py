@@ -126,7 +126,7 @@ def test_catalog_formats_every_accumulator_below_saturation(name):
 
 # AND counts of the optimised circuits in the built-in formats (docs/circuits.md has the
 # breakdown: python bench/circuit_breakdown.py --model compact --layer 2).
-ANDS = {"tiny1": (242, 173), "tiny2": (237, 171), "compact1": (253, 178), "compact2": (250, 177)}
+ANDS = {"tiny1": (202, 173), "tiny2": (197, 171), "compact1": (213, 178), "compact2": (210, 177)}
 
 
 @pytest.mark.parametrize("name", CATALOG)

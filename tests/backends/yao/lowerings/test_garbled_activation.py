@@ -92,3 +92,19 @@ def test_an_evaluator_refuses_a_scheme_it_does_not_accept():
     with pytest.raises(ProtocolError, match="scheme three-halves is not accepted"):
         _run("three-halves", accepted=("half-gates",))
     _run("half-gates", accepted=("half-gates",))
+
+
+@pytest.mark.parametrize("cut", [1, "rows only"])
+def test_a_malformed_tables_frame_is_one_protocol_error(monkeypatch, cut):
+    """The translation rows travel at the end of the tables frame; a frame short of a byte, or
+    holding nothing but rows, is refused in one line before anything is evaluated."""
+    import veil.backends.yao.lowerings.garbled_activation as ga
+    real = ga.gc_to_bytes
+    if cut == 1:
+        monkeypatch.setattr(ga, "gc_to_bytes", lambda gc: real(gc)[:-1])
+    else:
+        monkeypatch.setattr(ga, "gc_to_bytes", lambda gc: b"")
+    with pytest.raises(ProtocolError) as e:
+        _run()
+    assert "\n" not in str(e.value)
+    assert ("garbled circuit message has" if cut == 1 else "too few") in str(e.value)
