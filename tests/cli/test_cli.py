@@ -65,8 +65,9 @@ def test_compile_stats_json_and_files(tmp_path):
     assert [L["acc_bits"] for L in stats["layers"]] == [w + x + 5 + 1, w + a + 4 + 1, w + a + 4 + 1]
     acc1 = stats["layers"][0]["acc_bits"]
     act = stats["layers"][0]["activation"]["masked"]
-    assert act["inputs"] == {"x_masked": acc1, "r_c": acc1, "r_u": a + 40}
-    assert act["outputs"] == {"y_masked": a + 41}
+    # r_u's low a bits (tanh* in fix<10,8>: y and its sign); its high bits are translated
+    assert act["inputs"] == {"x_masked": acc1, "r_c": acc1, "r_lo": a}
+    assert act["outputs"] == {"y_low": a, "carry": 1, "sign": 1}
     out = tmp_path / "c.txt"
     run("compile", "tiny", "--emit", "bristol", "--layer", 2, "--unmasked", "-o", out)
     first = out.read_text().splitlines()
