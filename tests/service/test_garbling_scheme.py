@@ -24,7 +24,8 @@ def test_the_cloud_garbles_three_halves_and_the_image_is_exact(world, monkeypatc
     tmp, cloud = world
     publish(tmp, cloud, "alice", "tiny-a")
     seen, real = [], ga.gc_from_bytes
-    monkeypatch.setattr(ga, "gc_from_bytes", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    monkeypatch.setattr(ga, "gc_from_bytes",
+                        lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
     monkeypatch.setenv("VEIL_WORKERS", "1")
     res = CliRunner().invoke(main, [str(a) for a in (
         "user", "denoise", tmp / "small.png", "-o", tmp / "out.png", "--key",

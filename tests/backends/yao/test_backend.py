@@ -40,7 +40,8 @@ def test_denoise_yao_equals_plaintext(tmp_path, monkeypatch, lowering):
     from veil.backends.yao.gc.schemes import Scheme
     from veil.backends.yao.lowerings import garbled_activation as ga
     seen, real = [], ga.gc_from_bytes
-    monkeypatch.setattr(ga, "gc_from_bytes", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    monkeypatch.setattr(ga, "gc_from_bytes",
+                        lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
     img = (128 + 40 * np.random.default_rng(3).standard_normal((3, 3))).clip(0, 255).astype(np.uint8)
     Image.fromarray(img).save(tmp_path / "n.png")
     a = run("denoise", tmp_path / "n.png", "-o", tmp_path / "y.png", "--model", "tiny",

@@ -1,7 +1,8 @@
 """The garbled activation between its two parties over a channel (real OT extension), under
 each garbling scheme: the evaluator decodes y' = t(x) + r_u exactly; the tables frame has the
-scheme's size plus the translation rows (three-halves, the default, is 197 bits per AND against half-gates' 256); an
-evaluator that accepts only some schemes refuses a frame garbled by another before using it."""
+scheme's size (three-halves, the default, is 197 bits per AND against half-gates' 256) plus
+the translation rows; an evaluator that accepts only some schemes refuses a frame garbled by
+another before using it."""
 import os
 import queue
 
