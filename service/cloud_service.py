@@ -40,7 +40,8 @@ from veil.service.decoys import DecoyKeys
 from veil.service.error_frames import ServiceError
 from veil.service.frames import ServiceKind
 from veil.service.limits import (MANIFEST_BYTES, MODEL_UPLOAD_FRAME_BYTES,
-                                 PROGRAM_CACHE_ENTRIES, PUBLIC_KEY_FRAME_BYTES)
+                                 PROGRAM_CACHE_ENTRIES, PUBLIC_KEY_FRAME_BYTES,
+                                 USER_FRAME_BYTES)
 from veil.service.manifest import (MANIFEST_FIELDS, Transcript, check_fields, check_kappa,
                                    check_key_bits, key_bits_allowed, signer, verify_manifest,
                                    verify_seal)
@@ -185,6 +186,10 @@ class CloudService:
             raise ServiceError(f"model {rec.name!r} was published for a {bits}-bit key, which "
                                "this cloud does not allow")
         program = self._compile(rec.manifest)
+        # An authenticated user's batches need more than a stranger's 2 MiB (compact's OT
+        # request for 16 patches is 2.3 MB); every receive below bounds its own frame by what
+        # the program implies, so the channel's cap only has to let those through.
+        ch.max_payload = USER_FRAME_BYTES
         send_json(ch, ServiceKind.MANIFEST, dict(rec.manifest, version=rec.version))
         cloud = self._cloud(rec, program, ident.public_key, ident.connection_id)
         cloud.send_provisioning(ch)
