@@ -13,9 +13,15 @@ Lifecycle, per model, user and session:
     online   user.run_online(ch, batch, x) <-> cloud.serve_online(ch, batch)
 A lowering with nothing to do in a step sends nothing there (`paper` has no provisioning and
 no offline work beyond the batch request).
+
+`for_session(session_id)` makes a twin of a provisioned party for another session that runs
+at the same time (the yao backend's lanes): it shares the provisioning, the fixed-base
+tables, the noise sources (thread-safe) and the executor, and has its own OT state, so each
+session is exactly what it would be on its own connection.
 """
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +79,18 @@ class User(ABC):
                  executor: Executor | None = None):
         self.program, self.pk, self.sk, self.session_id = program, pk, sk, session_id
         self.executor = executor
+        self.start_session()
+
+    @abstractmethod
+    def start_session(self) -> None:
+        """This session's own state (its OT), made from self.session_id."""
+
+    def for_session(self, session_id: bytes) -> "User":
+        """A twin on the same provisioning for a concurrent session (see the module doc)."""
+        twin = copy.copy(self)
+        twin.session_id = session_id
+        twin.start_session()
+        return twin
 
     def provision(self, ch: Channel) -> None:
         """Once per model and user: receive and check what the cloud provisions."""
@@ -107,6 +125,18 @@ class Cloud(ABC):
                  session_id: bytes, executor: Executor | None = None):
         self.program, self.pk, self.model, self.session_id = program, pk_u, model, session_id
         self.executor = executor
+        self.start_session()
+
+    @abstractmethod
+    def start_session(self) -> None:
+        """This session's own state (its OT), made from self.session_id."""
+
+    def for_session(self, session_id: bytes) -> "Cloud":
+        """A twin on the same provisioning for a concurrent session (see the module doc)."""
+        twin = copy.copy(self)
+        twin.session_id = session_id
+        twin.start_session()
+        return twin
 
     def provision(self) -> dict[str, bytes]:
         """Draw this user's provisioning (once per model version and user); return it as

@@ -10,6 +10,7 @@ the tables it built, keyed by a random id, so the bases cross once per worker.
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Sequence
 
@@ -49,7 +50,10 @@ def _powers(key: str, bases, modulus: int, low: int, high: int) -> BlockPowers:
 
 
 def _run_rows(key: str, bases, modulus: int, low: int, high: int,
-              rows: Sequence[Sequence[int]]) -> list[list[mpz]]:
+              rows: Sequence[Sequence[int]]) -> list[list[mpz]] | None:
+    """None when this worker has no tables for `key` yet and `bases` was not sent."""
+    if key not in _tables and bases is None:
+        return None
     powers = _powers(key, bases, modulus, low, high)
     return [powers.row(r) for r in rows]
 
@@ -57,7 +61,8 @@ def _run_rows(key: str, bases, modulus: int, low: int, high: int,
 class FixedBases:
     """Bases [k][j] mod `modulus` for exponents in [low, high); `products(rows)` ->
     [row][k] = prod_j B_kj^(rows[row][j]). Each process (this one, or each worker) builds
-    the bases' tables (fixed_base_tables.py) once, on first use."""
+    the bases' tables (fixed_base_tables.py) once, on first use; the bases cross to a worker
+    only when it asks for them (its first task for this key), not with every task."""
 
     def __init__(self, bases: Sequence[Sequence[int]], modulus: int, low: int, high: int,
                  executor: Executor | None = None):
@@ -73,10 +78,15 @@ class FixedBases:
             if self._inline is None:
                 self._inline = BlockPowers(self.bases, self.modulus, self.low, self.high)
             return [self._inline.row(r) for r in rows]
-        args = (self.key, self.bases, self.modulus, self.low, self.high)
-        futures = [self.executor.submit(_run_rows, *args, part)
-                   for part in self.executor.split(rows)]
-        return [r for f in futures for r in f.result()]
+        parts = self.executor.split(rows)
+        futures = [self.executor.submit(_run_rows, self.key, None, self.modulus, self.low,
+                                        self.high, part) for part in parts]
+        results = [f.result() for f in futures]
+        retries = {i: self.executor.submit(_run_rows, self.key, self.bases, self.modulus,
+                                           self.low, self.high, parts[i])
+                   for i, got in enumerate(results) if got is None}
+        return [r for i, got in enumerate(results)
+                for r in (retries[i].result() if i in retries else got)]
 
 
 def _fresh_factors(pk, count: int) -> list[mpz]:
@@ -128,17 +138,29 @@ class PooledFreshNoise:
         self._pool: list[mpz] | None = None
         self._key = uuid.uuid4().hex
         self._inline: SubsetProductNoise | None = None
+        self._lock = threading.Lock()     # concurrent sessions (lanes) share one source
 
     def take(self, count: int) -> list[mpz]:
-        first = self._pool is None and self.taken + count > self.switch_after
-        spent = self._pool is not None and self.from_pool + count > self.refresh_after
-        if first or spent:
-            self._new_pool()
-        self.taken += count
-        if self._pool is None:
+        """`count` uniform factors; safe to call from several threads at once (the counters
+        and a new pool are settled under a lock, the factors made outside it)."""
+        with self._lock:
+            first = self._pool is None and self.taken + count > self.switch_after
+            spent = self._pool is not None and self.from_pool + count > self.refresh_after
+            if first or spent:
+                self._new_pool()
+            self.taken += count
+            if self._pool is None:
+                pool = None
+            else:
+                self.from_pool += count
+                pool, key = self._pool, self._key
+                if _inline(self.executor, count):     # one table, used under the lock
+                    if self._inline is None:
+                        self._inline = SubsetProductNoise(self.pk, self._pool)
+                    return self._inline.take(count)
+        if pool is None:
             return self._fresh(count)
-        self.from_pool += count
-        return self._subset(count)
+        return self._subset(count, key, pool)
 
     def _new_pool(self) -> None:
         """A fresh pool (and a fresh key for the workers' tables of it)."""
@@ -153,17 +175,12 @@ class PooledFreshNoise:
         futures = [self.executor.submit(_fresh_factors, self.pk, len(p)) for p in parts]
         return [f for fut in futures for f in fut.result()]
 
-    def _subset(self, count: int) -> list[mpz]:
-        if _inline(self.executor, count):
-            if self._inline is None:
-                self._inline = SubsetProductNoise(self.pk, self._pool)
-            return self._inline.take(count)
+    def _subset(self, count: int, key: str, pool: list[mpz]) -> list[mpz]:
         sizes = [len(p) for p in self.executor.split(list(range(count)))]
-        futures = [self.executor.submit(_subset_factors, self._key, self.pk, None, n)
+        futures = [self.executor.submit(_subset_factors, key, self.pk, None, n)
                    for n in sizes]
         parts = [f.result() for f in futures]
-        retries = {i: self.executor.submit(_subset_factors, self._key, self.pk,
-                                                 self._pool, sizes[i])
+        retries = {i: self.executor.submit(_subset_factors, key, self.pk, pool, sizes[i])
                    for i, got in enumerate(parts) if got is None}   # a worker's first request
         return [f for i, got in enumerate(parts)
                 for f in (retries[i].result() if i in retries else got)]

@@ -53,13 +53,15 @@ class PackedCloud(Cloud):
         self.pk_c = self.sk_c = None
         if keypair is not None:
             self._use_key(*keypair)
-        self.ot = OTExtSender(session_id)
-        self.garbler = ActivationGarbler(self.ot, program.security.kappa)
         self.noise_u = PooledFreshNoise(pk, executor)     # uniform: see its class
         self.columns = [FixedBases(c, pk.nsquare, *L.cloud_exponent_range(sh), executor)
                         for c, sh in zip(model.columns, self.shapes)]
         self.neg_bias = [L.inverted_bias(pk, b, sh) for b, sh in zip(model.biases, self.shapes)]
         self.prov: Provisioning | None = None
+
+    def start_session(self) -> None:
+        self.ot = OTExtSender(self.session_id)
+        self.garbler = ActivationGarbler(self.ot, self.program.security.kappa)
 
     def _use_key(self, pk_c: P.PublicKey, sk_c: P.PrivateKey) -> None:
         program_shapes(self.program, self.pk.bits, pk_c.bits)      # the slots must fit

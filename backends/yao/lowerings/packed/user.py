@@ -49,9 +49,11 @@ class PackedUser(User):
     def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes,
                  executor: Executor | None = None):
         super().__init__(program, pk, sk, session_id, executor)
-        self.ot = OTExtReceiver(session_id)
-        self.evaluator = ActivationEvaluator(self.ot, program.security.kappa)
         self.Q: list[FixedBases] = []
+
+    def start_session(self) -> None:
+        self.ot = OTExtReceiver(self.session_id)
+        self.evaluator = ActivationEvaluator(self.ot, self.program.security.kappa)
 
     def provision(self, ch: Channel) -> None:
         """Once per model and user: V = W + R, then Q = Enc_c(pack W) per layer. Everything

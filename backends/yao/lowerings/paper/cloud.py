@@ -23,9 +23,11 @@ class PaperCloud(Cloud):
 
     def __init__(self, program: Program, pk: P.PublicKey, model: PaperModel, session_id: bytes,
                  executor: Executor | None = None):
-        super().__init__(program, pk, model, session_id, executor)
         self.kappa = program.security.kappa
-        self.ot = OTExtReceiver(session_id)
+        super().__init__(program, pk, model, session_id, executor)
+
+    def start_session(self) -> None:
+        self.ot = OTExtReceiver(self.session_id)
         self.evaluator = ActivationEvaluator(self.ot, self.kappa)
 
     def open_session(self, ch: Channel) -> None:

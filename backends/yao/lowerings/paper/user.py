@@ -34,10 +34,12 @@ class PaperUser(User):
 
     def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes,
                  executor: Executor | None = None):
-        super().__init__(program, pk, sk, session_id, executor)
         self.kappa = program.security.kappa
         self.noise = P.CrtNoise(sk)            # the key owner's fast, exact encryption
-        self.ot = OTExtSender(session_id)
+        super().__init__(program, pk, sk, session_id, executor)
+
+    def start_session(self) -> None:
+        self.ot = OTExtSender(self.session_id)
         self.garbler = ActivationGarbler(self.ot, self.kappa)
 
     def open_session(self, ch: Channel) -> None:
