@@ -1,0 +1,61 @@
+"""What a worker keeps between tasks: large read-only values (fixed-base tables, a noise
+pool's tables, a private key) sent to each worker once, not with every task.
+
+A task looks its state up by a key. On a miss it answers None when it was not sent the value,
+and the caller (`run_parts`) resends just that part with the value. So a result never depends
+on which worker ran a task: a worker that joined late, or one that replaced a dead worker (Dask
+reruns its tasks elsewhere), answers None once and is sent what it needs.
+
+The state is per worker process, shared by the process's threads (a Dask worker runs several),
+and bounded per kind, oldest first out. Which values a worker may hold is the caller's
+decision: only a party's own secrets go to its own workers (docs/service.md, "Running the
+cloud on a cluster").
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from veil.backends.executor import Executor
+
+KEEP = {"tables": 8, "subsets": 4, "keys": 8}    # per worker process, per kind
+
+_state: dict[str, dict[str, Any]] = {kind: {} for kind in KEEP}
+_lock = threading.Lock()
+
+
+def lookup(kind: str, key: str, value: Any, build: Callable[[Any], Any]) -> Any:
+    """The state for `key`, built by build(value) on first use; None when this worker does not
+    have it and `value` is None (the caller then sends it)."""
+    held = _state[kind]
+    with _lock:
+        if key in held:
+            return held[key]
+    if value is None:
+        return None
+    made = build(value)                 # outside the lock: building tables takes seconds
+    with _lock:
+        if key not in held:
+            while len(held) >= KEEP[kind]:
+                del held[next(iter(held))]
+            held[key] = made
+        return held[key]
+
+
+def run_parts(executor: Executor, fn: Callable, key: str, value: Any,
+              parts: Sequence[Any]) -> list[Any]:
+    """fn(key, None, part) for every part on the executor, then fn(key, value, part) again
+    for each part whose worker answered None; the results in part order."""
+    futures = [executor.submit(fn, key, None, part) for part in parts]
+    results = [f.result() for f in futures]
+    retries = {i: executor.submit(fn, key, value, parts[i])
+               for i, got in enumerate(results) if got is None}
+    return [retries[i].result() if i in retries else got for i, got in enumerate(results)]
+
+
+def forget_all() -> None:
+    """Empty this process's state (tests)."""
+    with _lock:
+        for held in _state.values():
+            held.clear()
