@@ -6,8 +6,9 @@ functions the local pool runs: multi-exponentiations over fixed bases, batch dec
 fresh and subset-product noise factors. Each is a function of its arguments, or draws its
 randomness inside and returns only the factors it made, so the scheduler may rerun a task on
 another worker when one dies without changing what any party computes. Large read-only state
-(fixed-base tables, a noise pool's tables, the party's private key) goes to each worker once
-(worker_state.py), never with every task. Tasks are submitted with pure=False: two equal
+(the bases of fixed-base tables, a noise pool, the party's private key) is scattered to the
+workers once (`share`) and tasks take a handle to it; each worker builds its tables from it
+once (worker_state.py), never once per task. Tasks are submitted with pure=False: two equal
 calls must not be merged (the noise they draw differs).
 
 `make_executor(workers, dask)` is what the command line uses: a cluster when given an
@@ -16,6 +17,7 @@ address, else the local process pool (veil.backends.executor), which stays the d
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -24,6 +26,7 @@ from veil.util.errors import UsageError
 
 _ADDRESS = re.compile(r"^(tcp|tls)://[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 CONNECT_SECONDS = 20
+SHARED = 32               # values scattered at once: a few sessions' tables, pools and keys
 
 
 def check_address(address: str) -> str:
@@ -51,9 +54,23 @@ class DaskExecutor(Executor):
             self._client.close()
             raise UsageError(f"--dask {address}: the scheduler has no workers")
         self.parallelism = threads
+        self._shared: dict[str, Future] = {}
+        self._lock = threading.Lock()           # lanes share the executor
 
     def submit(self, fn: Callable, /, *args) -> Future:
         return self._client.submit(fn, *args, pure=False)
+
+    def share(self, key: str, value):
+        """`value` on every worker once (scattered, broadcast), as a handle tasks take in its
+        place: Dask hands each task the worker's own copy, and gives a worker that joins or
+        replaces a dead one a copy when it needs it. Kept for the newest SHARED keys."""
+        with self._lock:
+            if key not in self._shared:
+                while len(self._shared) >= SHARED:
+                    del self._shared[next(iter(self._shared))]    # Dask forgets it
+                self._shared[key] = self._client.scatter({key: value}, broadcast=True,
+                                                         hash=False)[key]
+            return self._shared[key]
 
     def describe(self) -> str:
         return (f"Dask cluster {self.address}: {self.workers} worker(s), "

@@ -1,10 +1,12 @@
 """What a worker keeps between tasks: large read-only values (fixed-base tables, a noise
 pool's tables, a private key) sent to each worker once, not with every task.
 
-A task looks its state up by a key. On a miss it answers None when it was not sent the value,
-and the caller (`run_parts`) resends just that part with the value. So a result never depends
-on which worker ran a task: a worker that joined late, or one that replaced a dead worker (Dask
-reruns its tasks elsewhere), answers None once and is sent what it needs.
+A task looks its state up by a key. On a local pool, a task answers None on a miss when it was
+not sent the value, and the caller (`run_parts`) resends just that part with the value (a pool
+process may be sent it more than once, when a resent part lands on a process that already
+had it). On a cluster the value is scattered to the workers once and every task gets a handle
+to it (DaskExecutor.share); Dask gives a late or replacement worker its copy. Either way a
+result never depends on which worker ran a task.
 
 The state is per worker process, shared by the process's threads (a Dask worker runs several),
 and bounded per kind, oldest first out. Which values a worker may hold is the caller's
@@ -46,7 +48,12 @@ def lookup(kind: str, key: str, value: Any, build: Callable[[Any], Any]) -> Any:
 def run_parts(executor: Executor, fn: Callable, key: str, value: Any,
               parts: Sequence[Any]) -> list[Any]:
     """fn(key, None, part) for every part on the executor, then fn(key, value, part) again
-    for each part whose worker answered None; the results in part order."""
+    for each part whose worker answered None; the results in part order. An executor that
+    can `share` (a cluster: scattered once to every worker) gets fn(key, handle, part)."""
+    share = getattr(executor, "share", None)
+    if share is not None:
+        handle = share(key, value)
+        return [f.result() for f in [executor.submit(fn, key, handle, part) for part in parts]]
     futures = [executor.submit(fn, key, None, part) for part in parts]
     results = [f.result() for f in futures]
     retries = {i: executor.submit(fn, key, value, parts[i])

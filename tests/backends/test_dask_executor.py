@@ -79,16 +79,24 @@ class Recording:
 
     def __init__(self, inner):
         self.inner, self.parallelism, self.sent = inner, inner.parallelism, []
+        self.remote = inner.remote
+        if hasattr(inner, "share"):
+            self.share = inner.share
+
+    def carried_data(self) -> int:
+        """Tasks that were sent the state itself rather than None or a cluster handle."""
+        return sum(self.sent)
 
     def split(self, items):
         return self.inner.split(items)
 
     def submit(self, fn, *args):
-        self.sent.append(args[1] is not None)       # (key, state or None, part)
+        self.sent.append(args[1] is not None            # (key, state or None, part)
+                         and not isinstance(args[1], distributed.Future))
         return self.inner.submit(fn, *args)
 
 
-def test_bases_cross_to_each_worker_once(cluster):
+def test_bases_scattered_once_tasks_take_a_handle(cluster):
     modulus = (1 << 521) - 1
     rng = np.random.default_rng(0)
     bases = [[int(v) for v in rng.integers(2, 1 << 62, 6)] for _ in range(3)]
@@ -100,8 +108,24 @@ def test_bases_cross_to_each_worker_once(cluster):
         fb = FixedBases(bases, modulus, 0, 1 << 20, rec)
         for _ in range(6):
             assert [[int(v) for v in row] for row in fb.products(rows)] == want
-        assert 1 <= sum(rec.sent) <= 2          # once per worker at most, however many tasks
-        assert len(rec.sent) >= 12
+        assert rec.carried_data() == 0 and len(rec.sent) >= 12    # handles, never the bases
+        assert len(ex._shared) == 1                               # scattered once
+
+
+def test_a_cluster_gets_even_the_smallest_work(cluster):
+    """A local pool of one runs a single decryption inline; a cluster is meant to do the
+    work, so even one ciphertext goes to it (the key scattered once)."""
+    from veil.backends.yao.paillier.pooled import decrypt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", P.InsecureKeyWarning)
+        pk, sk = P.generate_keypair(BITS)
+    ct = P.encrypt(pk, [41])
+    with DaskExecutor(cluster.scheduler_address) as ex:
+        rec = Recording(ex)
+        for _ in range(6):
+            assert decrypt(sk, ct, rec) == [41]
+        assert len(rec.sent) == 6 and rec.carried_data() == 0     # a handle to the key
+        assert len(ex._shared) == 1
 
 
 class KillsAWorker(Recording):
