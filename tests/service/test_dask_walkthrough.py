@@ -1,7 +1,8 @@
 """The cloud on a cluster, as an operator would start it: `dask scheduler` and two
 `dask worker` processes from their command lines on loopback, `veil cloud serve --dask` against
-them, then an owner's publish and two users' `veil user denoise` at the same time; both results
-equal to plaintext byte for byte, and the cluster's workers did the cloud's heavy work."""
+them, then an owner's publish and two users' `veil user denoise` at the same time (one of them
+with `--dask` for its own side); both results equal to plaintext byte for byte, and the
+cluster's workers did the heavy work."""
 from __future__ import annotations
 
 import re
@@ -82,10 +83,12 @@ def test_cloud_serve_on_a_dask_cluster_two_users_at_once(tmp_path, monkeypatch, 
         publish(tmp, cloud, "bob", "tiny-b")
         results = {}
 
-        def run(user, model, image, out):
-            results[user] = denoise(tmp, cloud, user, model, image, out, check=False)
+        def run(user, model, image, out, *extra):
+            results[user] = denoise(tmp, cloud, user, model, image, out, *extra, check=False)
 
-        jobs = [threading.Thread(target=run, args=("alice", "tiny-a", "large.png", "a.png")),
+        # alice's own heavy work goes to the cluster too (`veil user denoise --dask`)
+        jobs = [threading.Thread(target=run, args=("alice", "tiny-a", "large.png", "a.png",
+                                                   "--dask", address)),
                 threading.Thread(target=run, args=("bob", "tiny-b", "small.png", "b.png"))]
         for j in jobs:
             j.start()
