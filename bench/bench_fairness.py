@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,27 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from veil.bench.bench_network import veil
-
-
-def serve(store: Path, env, dask: str, test_keys: bool) -> tuple[subprocess.Popen, str, str]:
-    log = store.parent / "serve.log"
-    extra = ["--allow-test-keys"] if test_keys else []
-    with open(log, "w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "veil.cli", "cloud", "serve", "--store",
-                                 store, "--port", "0", "--dask", dask, *extra], env=env,
-                                stderr=f)
-    for _ in range(1200):
-        text = log.read_text()
-        m = re.search(r"listening on (127\.0\.0\.1:\d+)", text)
-        if m or proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    fp = re.search(r"fingerprint: ([0-9a-f]{64})", text)
-    if not (m and fp):
-        proc.kill()
-        sys.exit(f"the cloud did not start:\n{text}")
-    return proc, m.group(1), fp.group(1)
+from veil.bench.bench_network import serve, veil
 
 
 def main() -> None:
@@ -73,8 +51,8 @@ def main() -> None:
         veil("cloud", "allow-owner", "--store", tmp / "store", tmp / "owner.pub", env=env)
         for user in ("big", "small"):
             veil("user", "keygen", "-o", tmp / f"{user}.key", "--key-bits", a.key_bits, env=env)
-        proc, address, fingerprint = serve(tmp / "store", env, cluster.scheduler_address,
-                                           int(a.key_bits) < 2048)
+        proc, address, fingerprint = serve(tmp / "store", env, int(a.key_bits) < 2048,
+                                           "--dask", cluster.scheduler_address)
         trust = ("--cloud", address, "--cloud-fingerprint", fingerprint)
         try:
             for user in ("big", "small"):
