@@ -60,11 +60,22 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable, /, *args) -> Future:
         return self._client.submit(fn, *args, pure=False)
 
-    def share(self, key: str, value):
+    @property
+    def lost(self) -> tuple[type[BaseException], ...]:
+        """Errors after which a part is run again on a fresh copy of its state: a killed
+        worker can take a scattered value's last copy with it, and the scheduler then
+        cancels the tasks that needed it."""
+        from distributed.client import FutureCancelledError
+        return (FutureCancelledError,)
+
+    def share(self, key: str, value, again: bool = False):
         """`value` on every worker once (scattered, broadcast), as a handle tasks take in its
         place: Dask hands each task the worker's own copy, and gives a worker that joins or
-        replaces a dead one a copy when it needs it. Kept for the newest SHARED keys."""
+        replaces a dead one a copy when it needs it; `again` scatters a fresh copy. Kept for
+        the newest SHARED keys."""
         with self._lock:
+            if again:
+                self._shared.pop(key, None)
             if key not in self._shared:
                 while len(self._shared) >= SHARED:
                     del self._shared[next(iter(self._shared))]    # Dask forgets it

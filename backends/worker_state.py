@@ -52,13 +52,32 @@ def run_parts(executor: Executor, fn: Callable, key: str, value: Any,
     can `share` (a cluster: scattered once to every worker) gets fn(key, handle, part)."""
     share = getattr(executor, "share", None)
     if share is not None:
-        handle = share(key, value)
-        return [f.result() for f in [executor.submit(fn, key, handle, part) for part in parts]]
+        return _run_shared(executor, fn, key, value, parts)
     futures = [executor.submit(fn, key, None, part) for part in parts]
     results = [f.result() for f in futures]
     retries = {i: executor.submit(fn, key, value, parts[i])
                for i, got in enumerate(results) if got is None}
     return [retries[i].result() if i in retries else got for i, got in enumerate(results)]
+
+
+def _run_shared(executor, fn: Callable, key: str, value: Any, parts: Sequence[Any],
+                attempts: int = 3) -> list[Any]:
+    """fn(key, handle, part) on a cluster; a part whose state was lost with a worker runs
+    again on a fresh copy (the tasks are pure, so a rerun changes nothing)."""
+    results: dict[int, Any] = {}
+    for attempt in range(attempts):
+        handle = executor.share(key, value, again=attempt > 0)
+        futures = {i: executor.submit(fn, key, handle, parts[i])
+                   for i in range(len(parts)) if i not in results}
+        for i, f in futures.items():
+            try:
+                results[i] = f.result()
+            except executor.lost:
+                if attempt == attempts - 1:
+                    raise
+        if len(results) == len(parts):
+            break
+    return [results[i] for i in range(len(parts))]
 
 
 def forget_all() -> None:

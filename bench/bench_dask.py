@@ -33,6 +33,8 @@ class Weighing:
     def __init__(self, inner):
         self.inner, self.parallelism = inner, inner.parallelism
         self.remote = getattr(inner, "remote", False)
+        if hasattr(inner, "share"):             # a cluster: state scattered, not sent
+            self.share, self.lost = inner.share, inner.lost
         self.tasks = self.sent = self.received = 0
 
     def split(self, items):

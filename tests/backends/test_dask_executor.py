@@ -81,7 +81,7 @@ class Recording:
         self.inner, self.parallelism, self.sent = inner, inner.parallelism, []
         self.remote = inner.remote
         if hasattr(inner, "share"):
-            self.share = inner.share
+            self.share, self.lost = inner.share, inner.lost
 
     def carried_data(self) -> int:
         """Tasks that were sent the state itself rather than None or a cluster handle."""
