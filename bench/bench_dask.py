@@ -9,6 +9,8 @@ Each configuration runs the patches twice on one backend: the first run pays pro
 tables and pools; the second (steady state) is what the rates are. "serving CPU" is the CPU
 of this process (the parties' threads: garbling, OT, framing, task submission) per patch:
 the part that does not scale out, so it bounds the throughput of one serving process.
+"resend" is the local pool's way of moving state (sent with a task only to a worker that
+lacks it) instead of scattering it, for comparison.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from distributed import Future as DaskFuture
+
 from veil.backends.dask_executor import DaskExecutor
 from veil.backends.executor import ProcessExecutor
 from veil.backends.plaintext import PlaintextBackend
@@ -30,10 +34,10 @@ from veil.models.catalog import compile_model
 class Weighing:
     """Passes tasks to an executor and adds up the pickled size of what crosses."""
 
-    def __init__(self, inner):
+    def __init__(self, inner, scatter: bool = True):
         self.inner, self.parallelism = inner, inner.parallelism
         self.remote = getattr(inner, "remote", False)
-        if hasattr(inner, "share"):             # a cluster: state scattered, not sent
+        if scatter and hasattr(inner, "share"):     # a cluster: state scattered, not sent
             self.share, self.lost = inner.share, inner.lost
         self.tasks = self.sent = self.received = 0
 
@@ -42,7 +46,9 @@ class Weighing:
 
     def submit(self, fn, *args):
         self.tasks += 1
-        self.sent += len(pickle.dumps((fn, args)))
+        # a handle to scattered state crosses as its key
+        weighed = tuple(a.key if isinstance(a, DaskFuture) else a for a in args)
+        self.sent += len(pickle.dumps((fn, weighed)))
         future = self.inner.submit(fn, *args)
         future.add_done_callback(self._weigh)
         return future
@@ -54,8 +60,8 @@ class Weighing:
             pass
 
 
-def steady_rate(program, x, executor) -> dict:
-    weighed = Weighing(executor)
+def steady_rate(program, x, executor, scatter: bool = True) -> dict:
+    weighed = Weighing(executor, scatter)
     backend = YaoBackend(executor=weighed)
     backend.run_fixed(program, x[:16])                   # provisioning, tables, pools
     weighed.tasks = weighed.sent = weighed.received = 0
@@ -93,12 +99,12 @@ def main() -> None:
     rows = []
     with ProcessExecutor(2) as pool:
         rows.append(("local pool, 2 processes", steady_rate(program, x, pool), None))
-    for workers in (1, 2):
+    for workers, scatter in ((1, True), (2, True), (2, False)):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None, host="127.0.0.1") as cluster, \
                 DaskExecutor(cluster.scheduler_address) as ex:
-            rows.append((f"Dask, {workers} worker(s)", steady_rate(program, x, ex),
-                         scheduler_overhead(ex)))
+            name = f"Dask, {workers} worker(s)" + ("" if scatter else ", resend")
+            rows.append((name, steady_rate(program, x, ex, scatter), scheduler_overhead(ex)))
     base = rows[0][1]["rate"]
     print(f"{'executor':<26} {'patches/s':>9} {'vs pool':>7} {'serving CPU/patch':>17} "
           f"{'tasks/patch':>11} {'KB/task':>8} {'KB/patch':>8} {'overhead/task':>13}")
