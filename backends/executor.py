@@ -23,8 +23,12 @@ from veil.util.errors import UsageError
 
 
 class Executor(ABC):
-    """Runs pure functions, possibly elsewhere; `parallelism` parts keep it busy."""
+    """Runs pure functions, possibly elsewhere; `parallelism` parts keep it busy. `remote`
+    executors (a cluster) get every task, however small: their machines are meant to do the
+    work; a local pool of one process is no better than this thread, so callers run small or
+    unsplittable work inline there."""
     parallelism: int = 1
+    remote: bool = False
 
     @abstractmethod
     def submit(self, fn: Callable, /, *args) -> Future:

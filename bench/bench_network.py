@@ -34,13 +34,14 @@ def veil(*args, env=None) -> tuple[str, float]:
     return res.stderr + res.stdout, time.perf_counter() - t
 
 
-def serve(store: Path, env, workers: str, test_keys: bool) -> tuple[subprocess.Popen, str, str]:
+def serve(store: Path, env, test_keys: bool, *options) -> tuple[subprocess.Popen, str, str]:
+    """`veil cloud serve` on a free port with `options` (e.g. --workers N, --dask ADDRESS);
+    (the process, its address, its certificate's fingerprint)."""
     log = store.parent / "serve.log"
     extra = ["--allow-test-keys"] if test_keys else []
     with open(log, "w") as f:
         proc = subprocess.Popen([sys.executable, "-m", "veil.cli", "cloud", "serve", "--store",
-                                 store, "--port", "0", "--workers", workers, *extra], env=env,
-                                stderr=f)
+                                 store, "--port", "0", *options, *extra], env=env, stderr=f)
     for _ in range(1200):
         text = log.read_text()
         m = re.search(r"listening on (127\.0\.0\.1:\d+)", text)
@@ -70,8 +71,8 @@ def main() -> None:
         veil("user", "keygen", "-o", tmp / "user.key", "--key-bits", a.key_bits, env=env)
         veil("owner", "keygen", "-o", tmp / "owner.key", env=env)
         veil("cloud", "allow-owner", "--store", tmp / "store", tmp / "owner.pub", env=env)
-        proc, address, fingerprint = serve(tmp / "store", env, a.workers,
-                                           int(a.key_bits) < 2048)
+        proc, address, fingerprint = serve(tmp / "store", env, int(a.key_bits) < 2048,
+                                           "--workers", a.workers)
         try:
             trust = ("--cloud", address, "--cloud-fingerprint", fingerprint)
             _, published = veil("owner", "publish", a.model, "--user-key", tmp / "user.pub",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from veil.backends.catalog import get_backend
+from veil.backends.dask_executor import make_executor
 from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels, geometry
 from veil.models.images import check_output, read_image, write_image
@@ -14,14 +15,22 @@ from veil.util.errors import UsageError
 def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
                  lowering: str = "packed", stride: int | None = None, batch: int = 4096,
                  progress: bool = True, key_bits: int = 2048,
-                 workers: int | None = None) -> str:
+                 workers: int | None = None, dask: str | None = None) -> str:
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
     program = compile_model(spec, lowering, key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise UsageError("--batch must be at least 1")
-    backend = get_backend(backend_name, workers=workers)
+    if dask is not None and backend_name != "yao":
+        raise UsageError("--dask applies to --backend yao only")
+    executor = make_executor(workers, dask) if dask is not None else None
+    try:
+        backend = get_backend(backend_name, workers=workers, executor=executor)
+    except BaseException:
+        if executor is not None:
+            executor.close()
+        raise
     batch = min(batch, backend.max_batch)
     total = count_patches(program, img.shape, img.channels.shape[0], stride)
     t0 = time.perf_counter()
@@ -30,6 +39,8 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
             out = denoise_channels(program, backend, img.channels, stride, batch, advance)
     finally:
         backend.close()
+        if executor is not None:          # the backend does not close a given executor
+            executor.close()
     elapsed = time.perf_counter() - t0
     write_image(output, out, img.bit_depth)
     h, w = img.shape

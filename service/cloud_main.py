@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from veil.backends.executor import local_executor
+from veil.backends.dask_executor import make_executor
 from veil.service.cloud_service import CloudService
 from veil.service.ratelimit import RateLimiter
 from veil.service.server import Server, run_until_signal
@@ -44,12 +44,13 @@ def _check_options(host: str, tls_cert: str | None, tls_key: str | None,
 
 def serve_cloud(store_dir: str, host: str, port: int, tls_cert: str | None, tls_key: str | None,
                 rate_limit: int, workers: int | None, announce: Callable[[str], None],
-                insecure_plaintext: bool = False, allow_test_keys: bool = False) -> None:
+                insecure_plaintext: bool = False, allow_test_keys: bool = False,
+                dask: str | None = None) -> None:
     _check_options(host, tls_cert, tls_key, insecure_plaintext)
     tls = server_context(tls_cert, tls_key) if tls_cert else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stderr)
-    with Store.open(store_dir) as store, local_executor(workers) as executor:
+    with Store.open(store_dir) as store, make_executor(workers, dask) as executor:
         if insecure_plaintext:
             announce(SERVER_PLAINTEXT_WARNING)
         else:
@@ -62,6 +63,7 @@ def serve_cloud(store_dir: str, host: str, port: int, tls_cert: str | None, tls_
         if allow_test_keys:
             announce("warning: --allow-test-keys: serving user keys below 2048 bits, which are "
                      "insecure; for tests only")
+        announce(f"heavy work on {executor.describe()}")
         service = CloudService(store, RateLimiter(store, rate_limit or None), executor,
                                allow_test_keys)
         server = Server(service.handle, host, port, tls_context=tls)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from veil.backends.base import Backend
-from veil.backends.executor import Executor, InlineExecutor, local_executor
+from veil.backends.dask_executor import make_executor
+from veil.backends.executor import Executor, InlineExecutor
 from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.lowerings.catalog import parties_for
@@ -105,12 +106,12 @@ class JournaledRemote(Backend):
 
 def denoise_remote(noisy: str, output: str, key: str, address: str, model: str, tls=None,
                    workers: int | None = None, progress: bool = True,
-                   owner_pub: str | None = None) -> str:
+                   owner_pub: str | None = None, dask: str | None = None) -> str:
     img = read_image(noisy)                      # fail on bad input before any work
     check_output(output, img.bit_depth, img.channels.shape[0])
     sk = P.load_private_key(key)
     owner = load_public(owner_pub) if owner_pub is not None else None
-    with local_executor(workers) as executor:
+    with make_executor(workers, dask) as executor:
         return _denoise(img, output, sk, address, model, tls, executor, progress, owner)
 
 

@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 SUBLAYERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "veil.backends": (
         ("veil.backends.base", "veil.backends.executor"),
+        ("veil.backends.worker_state", "veil.backends.dask_executor"),   # on an executor
         ("veil.backends.registry",),    # backends register themselves into it
         ("veil.backends.plaintext", "veil.backends.float_backend", "veil.backends.yao"),
         ("veil.backends",),    # e.g. a catalog importing the built-in backends

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from veil.cli_errors import UserError, one_line_errors  # noqa: F401  (UserError: re-exported)
-from veil.cli_options import key_bits_option, lowering_option, workers_option
+from veil.cli_options import dask_option, key_bits_option, lowering_option, workers_option
 
 
 def _write_text(path: str | None, text: str) -> None:
@@ -89,13 +89,15 @@ def noise(clean, output, sigma, seed):
 @click.option("--batch", type=int, default=4096, show_default=True, help="Patches per batch.")
 @key_bits_option
 @workers_option
+@dask_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @one_line_errors
-def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, quiet):
+def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, dask,
+            quiet):
     """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
     from veil.models.run import denoise_file
     summary = denoise_file(noisy, output, spec, backend, lowering, stride, batch,
-                           progress=not quiet, key_bits=key_bits, workers=workers)
+                           progress=not quiet, key_bits=key_bits, workers=workers, dask=dask)
     click.echo(summary, err=True)
 
 

@@ -15,6 +15,11 @@ workers_option = click.option(
     help="Processes for the secure backend's heavy work (default: every core, or "
          "VEIL_WORKERS; 1 runs it in this process).")
 
+dask_option = click.option(
+    "--dask", metavar="tcp://HOST:PORT",
+    help="Send the heavy work to the workers of this Dask scheduler (`dask scheduler`, "
+         "`dask worker`) instead of local processes.")
+
 lowering_option = click.option("--lowering", type=click.Choice(["packed", "paper"]),
                                default="packed", show_default=True)
 

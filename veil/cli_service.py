@@ -11,7 +11,7 @@ import sys
 import click
 
 from veil.cli_errors import EXIT_ERROR, one_line_errors
-from veil.cli_options import cloud_trust_options, key_bits_option, workers_option
+from veil.cli_options import cloud_trust_options, dask_option, key_bits_option, workers_option
 
 DEFAULT_PORT = 7461
 
@@ -73,13 +73,14 @@ def user_keygen(output, key_bits):
 @click.option("--owner-pub", type=click.Path(dir_okay=False, exists=True),
               help="Refuse the model unless this owner key (OWNER.pub) signed it.")
 @workers_option
+@dask_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_network_errors
-def user_denoise(noisy, output, key, address, model, trust, owner_pub, workers, quiet):
+def user_denoise(noisy, output, key, address, model, trust, owner_pub, workers, dask, quiet):
     """Denoise NOISY on the cloud; rerun the same command to resume an interrupted job."""
     from veil.service.user_client import denoise_remote
     click.echo(denoise_remote(noisy, output, key, address, model, _trust(trust), workers,
-                              progress=not quiet, owner_pub=owner_pub), err=True)
+                              progress=not quiet, owner_pub=owner_pub, dask=dask), err=True)
 
 
 @click.group()
@@ -141,14 +142,15 @@ def cloud():
 @click.option("--allow-test-keys", is_flag=True,
               help="Also serve user keys of 512..2046 bits (insecure: for tests only).")
 @workers_option
+@dask_option
 @_network_errors
 def cloud_serve(store_dir, host, port, tls_cert, tls_key, insecure_plaintext, rate_limit,
-                allow_test_keys, workers):
+                allow_test_keys, workers, dask):
     """Serve owners and users until SIGTERM or Ctrl-C; prints the TLS certificate's
     fingerprint, which clients pin (--cloud-fingerprint) or record on first use."""
     from veil.service.cloud_main import serve_cloud
     serve_cloud(store_dir, host, port, tls_cert, tls_key, rate_limit, workers, _say,
-                insecure_plaintext, allow_test_keys)
+                insecure_plaintext, allow_test_keys, dask)
 
 
 @cloud.command("fingerprint")

@@ -6,10 +6,12 @@ bases B (packed columns) are fixed per layer, the exponents change per patch. `F
 runs that batch in this process (an executor of parallelism 1) or splits it over the
 executor's workers. Only this process's own integers cross into the workers (bases,
 exponents, results): nothing received from another party is unpickled. Each worker keeps
-the tables it built, keyed by a random id, so the bases cross once per worker.
+the tables it built (keyed by a random id) and the private key it was sent (keyed by its
+modulus' hash): they cross once per worker (worker_state.py), not with every task.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from gmpy2 import mpz
 
 from veil.backends.executor import Executor, InlineExecutor
+from veil.backends.worker_state import lookup, run_parts
 from veil.backends.yao.paillier import decrypt as decrypt_crt
 
 from veil.backends.yao.paillier.fixed_base_tables import BlockPowers
@@ -25,37 +28,36 @@ from veil.backends.yao.paillier.subset_noise import SubsetProductNoise, pool_siz
 POOL_REFRESH_PRODUCTS = 1 << 32   # factors one pool may serve before a new one is drawn
 
 def _inline(executor: Executor | None, count: int) -> bool:
-    return executor is None or executor.parallelism == 1 or count < 2
+    """Run here: no executor, or a local one with nothing to gain (one process, one item)."""
+    if executor is None or getattr(executor, "remote", False):
+        return executor is None
+    return executor.parallelism == 1 or count < 2
+
+
+def _key_id(sk) -> str:
+    """Names a private key in the workers' state without naming it: its public modulus."""
+    return "sk:" + hashlib.sha256(str(sk.public.n).encode()).hexdigest()[:32]
+
+
+def _decrypt_part(key: str, sk, cts: Sequence[int]) -> list[int] | None:
+    held = lookup("keys", key, sk, lambda v: v)
+    return None if held is None else decrypt_crt(held, cts)
 
 
 def decrypt(sk, cts: Sequence[int], executor: Executor | None = None) -> list[int]:
-    """CRT decryption of many ciphertexts, split over the executor's workers."""
+    """CRT decryption of many ciphertexts, split over the executor's workers (the key goes to
+    each worker once: worker_state.py)."""
     cts = list(cts)
     if _inline(executor, len(cts)):
         return decrypt_crt(sk, cts)
-    futures = [executor.submit(decrypt_crt, sk, part) for part in executor.split(cts)]
-    return [m for f in futures for m in f.result()]
+    parts = run_parts(executor, _decrypt_part, _key_id(sk), sk, executor.split(cts))
+    return [m for part in parts for m in part]
 
 
-_tables: dict[str, BlockPowers] = {}     # per worker: built on first use, then reused
-_KEEP_TABLES = 8                         # layers of both parties of one session
-
-
-def _powers(key: str, bases, modulus: int, low: int, high: int) -> BlockPowers:
-    if key not in _tables:
-        while len(_tables) >= _KEEP_TABLES:          # oldest session's tables first
-            del _tables[next(iter(_tables))]
-        _tables[key] = BlockPowers(bases, modulus, low, high)
-    return _tables[key]
-
-
-def _run_rows(key: str, bases, modulus: int, low: int, high: int,
-              rows: Sequence[Sequence[int]]) -> list[list[mpz]] | None:
-    """None when this worker has no tables for `key` yet and `bases` was not sent."""
-    if key not in _tables and bases is None:
-        return None
-    powers = _powers(key, bases, modulus, low, high)
-    return [powers.row(r) for r in rows]
+def _run_rows(key: str, tables_from, rows: Sequence[Sequence[int]]) -> list[list[mpz]] | None:
+    """None when this worker has no tables for `key` yet and `tables_from` was not sent."""
+    powers = lookup("tables", key, tables_from, lambda args: BlockPowers(*args))
+    return None if powers is None else [powers.row(r) for r in rows]
 
 
 class FixedBases:
@@ -78,15 +80,10 @@ class FixedBases:
             if self._inline is None:
                 self._inline = BlockPowers(self.bases, self.modulus, self.low, self.high)
             return [self._inline.row(r) for r in rows]
-        parts = self.executor.split(rows)
-        futures = [self.executor.submit(_run_rows, self.key, None, self.modulus, self.low,
-                                        self.high, part) for part in parts]
-        results = [f.result() for f in futures]
-        retries = {i: self.executor.submit(_run_rows, self.key, self.bases, self.modulus,
-                                           self.low, self.high, parts[i])
-                   for i, got in enumerate(results) if got is None}
-        return [r for i, got in enumerate(results)
-                for r in (retries[i].result() if i in retries else got)]
+        tables_from = (self.bases, self.modulus, self.low, self.high)
+        parts = run_parts(self.executor, _run_rows, self.key, tables_from,
+                          self.executor.split(rows))
+        return [r for part in parts for r in part]
 
 
 def _fresh_factors(pk, count: int) -> list[mpz]:
@@ -94,19 +91,11 @@ def _fresh_factors(pk, count: int) -> list[mpz]:
     return FreshNoise(pk).take(count)
 
 
-_subsets: dict[str, SubsetProductNoise] = {}     # per worker, like _tables; 38 MB each
-_KEEP_SUBSETS = 4                        # both parties of two sessions
-
-
-def _subset_factors(key: str, pk, pool, count: int) -> list[mpz] | None:
-    """None when this worker has no tables for `key` yet and `pool` was not sent."""
-    if key not in _subsets:
-        if pool is None:
-            return None
-        while len(_subsets) >= _KEEP_SUBSETS:
-            del _subsets[next(iter(_subsets))]
-        _subsets[key] = SubsetProductNoise(pk, pool)
-    return _subsets[key].take(count)
+def _subset_factors(key: str, pool_of, count: int) -> list[mpz] | None:
+    """None when this worker has no tables for `key` yet and `pool_of` (pk, pool) was not
+    sent; the tables take about 38 MB per pool (worker_state.KEEP bounds them)."""
+    noise = lookup("subsets", key, pool_of, lambda args: SubsetProductNoise(*args))
+    return None if noise is None else noise.take(count)
 
 
 class PooledFreshNoise:
@@ -177,10 +166,5 @@ class PooledFreshNoise:
 
     def _subset(self, count: int, key: str, pool: list[mpz]) -> list[mpz]:
         sizes = [len(p) for p in self.executor.split(list(range(count)))]
-        futures = [self.executor.submit(_subset_factors, key, self.pk, None, n)
-                   for n in sizes]
-        parts = [f.result() for f in futures]
-        retries = {i: self.executor.submit(_subset_factors, key, self.pk, pool, sizes[i])
-                   for i, got in enumerate(parts) if got is None}   # a worker's first request
-        return [f for i, got in enumerate(parts)
-                for f in (retries[i].result() if i in retries else got)]
+        parts = run_parts(self.executor, _subset_factors, key, (self.pk, pool), sizes)
+        return [f for part in parts for f in part]

@@ -14,7 +14,7 @@ from veil.backends.executor import InlineExecutor
 from veil.backends.plaintext import PlaintextBackend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.backend import YaoBackend
-from veil.backends.yao.paillier import pooled
+from veil.backends import worker_state
 from veil.backends.yao.paillier.pooled import FixedBases, PooledFreshNoise
 from veil.models.catalog import compile_model
 from veil.util.errors import UsageError
@@ -122,10 +122,10 @@ class _TwoWorkersInline(InlineExecutor):
         return super().submit(fn, *args)
 
 
-def test_fixed_bases_cross_to_a_worker_once(monkeypatch):
+def test_fixed_bases_cross_to_a_worker_once():
     """The bases go with a worker's first task for them only (it answers None without them);
     every later task carries exponents alone; the products are right either way."""
-    monkeypatch.setattr(pooled, "_tables", {})
+    worker_state.forget_all()
     modulus = (1 << 127) - 1
     bases = [[3, 5, 7], [11, 13, 17]]
     ex = _TwoWorkersInline()
