@@ -11,10 +11,14 @@ import tracemalloc
 
 import pytest
 
+from veil.compiler import driver
 from veil.compiler.errors import SpecError
 from veil.models.catalog import compile_published
 
-CPU_SECONDS = 0.5        # a refusal takes at most this much CPU (parsing 16 KiB: 0.25 s)
+# A refusal happens before lowering (checked by a spy, below); the CPU bound is only a loose
+# guard (parsing 16 KiB takes about 0.25 s; the old compiler's cheapest bomb took 12 s), loose
+# enough that a loaded machine does not fail it.
+CPU_SECONDS = 2.0
 
 
 def model(first: str = "a", second: str = "a", act: str = "fix<16, 12>", frac: int = 9,
@@ -49,6 +53,14 @@ def quadratics(name: str, n: int, top: float = 1.52, salt: int = 0) -> str:
 
 def polynomial(degree: int, coefficient: str) -> str:
     return " + ".join(f"{coefficient} * x^{j}" for j in range(1, degree + 1))
+
+
+@pytest.fixture(autouse=True)
+def nothing_is_lowered(monkeypatch):
+    """Every spec here must be refused by the checks, before lowering builds anything."""
+    def lower(*args, **kwargs):
+        raise AssertionError("the spec reached lowering: nothing refused it first")
+    monkeypatch.setattr(driver, "lower", lower)
 
 
 def refused(text: str) -> tuple[SpecError, float]:
