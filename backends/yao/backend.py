@@ -32,6 +32,7 @@ from veil.backends.yao import paillier as P
 from veil.backends.yao.framing.channel import Channel, InProcessChannel, PeerClosed
 from veil.backends.executor import Executor, local_executor
 from veil.backends.yao.lowerings.catalog import parties_for
+from veil.backends.yao.lowerings.parties import Cloud, User
 from veil.compiler.program import Program
 from veil.util.errors import UsageError
 
@@ -72,8 +73,8 @@ class _Meter:
 @dataclass
 class _Lane:
     """One session: the two parties and their channel ends."""
-    user: object
-    cloud: object
+    user: User
+    cloud: Cloud
     user_ch: Channel
     cloud_ch: Channel
 

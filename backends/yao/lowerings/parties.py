@@ -25,7 +25,7 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -72,7 +72,24 @@ class Owner(ABC):
         """How many ciphertexts publish() makes (for progress bars)."""
 
 
-class User(ABC):
+class SessionParty(ABC):
+    """What both protocol parties share: per-session state, and twins for concurrent
+    sessions on one provisioning."""
+    session_id: bytes
+
+    @abstractmethod
+    def start_session(self) -> None:
+        """This session's own state (its OT), made from self.session_id."""
+
+    def for_session(self, session_id: bytes) -> Self:
+        """A twin on the same provisioning for a concurrent session (see the module doc)."""
+        twin = copy.copy(self)
+        twin.session_id = session_id
+        twin.start_session()
+        return twin
+
+
+class User(SessionParty):
     max_batch_patches: ClassVar[int]
 
     def __init__(self, program: Program, pk: P.PublicKey, sk: P.PrivateKey, session_id: bytes,
@@ -80,17 +97,6 @@ class User(ABC):
         self.program, self.pk, self.sk, self.session_id = program, pk, sk, session_id
         self.executor = executor
         self.start_session()
-
-    @abstractmethod
-    def start_session(self) -> None:
-        """This session's own state (its OT), made from self.session_id."""
-
-    def for_session(self, session_id: bytes) -> "User":
-        """A twin on the same provisioning for a concurrent session (see the module doc)."""
-        twin = copy.copy(self)
-        twin.session_id = session_id
-        twin.start_session()
-        return twin
 
     def provision(self, ch: Channel) -> None:
         """Once per model and user: receive and check what the cloud provisions."""
@@ -118,7 +124,7 @@ class User(ABC):
         return self.run_online(ch, self.prepare(ch, len(x)), x)
 
 
-class Cloud(ABC):
+class Cloud(SessionParty):
     max_batch_patches: ClassVar[int]
 
     def __init__(self, program: Program, pk_u: P.PublicKey, model: EncryptedModel,
@@ -126,17 +132,6 @@ class Cloud(ABC):
         self.program, self.pk, self.model, self.session_id = program, pk_u, model, session_id
         self.executor = executor
         self.start_session()
-
-    @abstractmethod
-    def start_session(self) -> None:
-        """This session's own state (its OT), made from self.session_id."""
-
-    def for_session(self, session_id: bytes) -> "Cloud":
-        """A twin on the same provisioning for a concurrent session (see the module doc)."""
-        twin = copy.copy(self)
-        twin.session_id = session_id
-        twin.start_session()
-        return twin
 
     def provision(self) -> dict[str, bytes]:
         """Draw this user's provisioning (once per model version and user); return it as
