@@ -49,12 +49,13 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
 def run_denoise(noisy: str, output: str | None, spec: str, backend_name: str,
                 lowering: str = "packed", stride: int | None = None, batch: int = 4096,
                 progress: bool = True, key_bits: int = 2048, workers: int | None = None,
-                dask: str | None = None) -> DenoiseRun:
-    """Denoise `noisy` without writing anything; `output` (if given) is checked first."""
+                dask: str | None = None, program: Program | None = None) -> DenoiseRun:
+    """Denoise `noisy` without writing anything; `output` (if given) is checked first.
+    `program`, if given, is the spec already compiled (with these lowering and key bits)."""
     img = read_image(noisy)                      # fail on bad input before any work
     if output is not None:
         check_output(output, img.bit_depth, img.channels.shape[0])
-    program = compile_model(spec, lowering, key_bits=key_bits)
+    program = program or compile_model(spec, lowering, key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise UsageError("--batch must be at least 1")

@@ -92,7 +92,7 @@ def noise(clean, output, sigma, seed):
 @workers_option
 @dask_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+@click.option("--report", "report_dir", type=click.Path(),
               help="Also write an HTML report (index.html and PNGs) into this folder.")
 @click.option("--reference", type=click.Path(dir_okay=False),
               help="The clean image: PSNR and SSIM in the report.")
@@ -137,7 +137,7 @@ def _shape(img) -> str:
 @click.option("--seed", type=int, default=0, show_default=True)
 @key_bits_option
 @workers_option
-@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+@click.option("--report", "report_dir", type=click.Path(),
               help="Also write an HTML report (index.html and PNGs) into this folder.")
 @one_line_errors
 def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir):

@@ -34,7 +34,7 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
     plain = None
     if backend_name != REFERENCE_BACKEND:      # the plaintext reference is fast: run it too
         plain = run_denoise(noisy, None, spec, REFERENCE_BACKEND, lowering, stride, batch,
-                            False, key_bits)
+                            False, key_bits, program=run.program)
     summary = run.summary(output)
     page, pngs = _page(run, plain, ref, summary, noisy, output, spec, reference, lowering)
     with staged_folder(target) as folder:

@@ -13,13 +13,13 @@ STYLE = """
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 72em; padding: 0 1em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.2em; align-items: flex-start; }
-figure { margin: 0; } figcaption { font-size: 0.9em; max-width: 18em; }
+figure { margin: 0; } figcaption { font-size: 0.9em; overflow-wrap: anywhere; }
+figure.circuit { margin-top: 1.2em; }
 figure img { image-rendering: pixelated; max-width: 100%; height: auto; border: 1px solid #888; }
 table { border-collapse: collapse; } td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .identical { color: #1e7b34; font-weight: bold; } .different { color: #b03a2e; font-weight: bold; }
 pre { background: #f5f5f5; padding: 0.6em; white-space: pre-wrap; font-size: 0.85em; }
-figure.circuit figcaption, figure.chart figcaption { max-width: none; }
 """
 
 
@@ -69,8 +69,9 @@ def _facts(facts: list[tuple[str, str]]) -> str:
 def _figures(figures: list[Figure]) -> str:
     out = []
     for f in figures:
-        scale = max(1, 256 // max(f.width, f.height, 1))
-        out.append(f'<figure><img src="{escape(f.file)}" alt="{escape(f.caption)}" '
+        scale = max(1, 256 // max(f.width, f.height, 1))      # small images enlarged
+        out.append(f'<figure class="image" style="max-width: {max(f.width * scale, 160)}px">'
+                   f'<img src="{escape(f.file)}" alt="{escape(f.caption)}" '
                    f'width="{f.width * scale}" height="{f.height * scale}">'
                    f"<figcaption>{escape(f.caption)}</figcaption></figure>")
     return f'<div class="figures">{"".join(out)}</div>'

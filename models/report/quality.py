@@ -39,4 +39,4 @@ def ssim(reference: np.ndarray, image: np.ndarray) -> float | None:
 def quality_rows(reference: np.ndarray, images: list[tuple[str, np.ndarray]]
                  ) -> list[tuple[str, float, float | None]]:
     """(label, PSNR in dB, SSIM) of each image against the reference."""
-    return [(label, psnr(reference, img), ssim(reference, img)) for label, img in images]
+    return [(label, float(psnr(reference, img)), ssim(reference, img)) for label, img in images]
