@@ -40,7 +40,8 @@ def _page(run: CheckRun, ok: bool, text: str, spec: str, seed: int):
         figures.append(Figure(name, caption, channels.shape[2], channels.shape[1]))
 
     add("inputs.png", mosaic(run.pixels, geometry.input_size),
-        f"{n} random input patches ({geometry.input_size}x{geometry.input_size}), tiled")
+        f"{n} random input patches ({geometry.input_size}x{geometry.input_size}), tiled row "
+        f"by row; cells past the last patch stay black")
     for i, (name, res) in enumerate(zip(run.names, run.results), 1):
         add(f"output-{i}-{name}.png", mosaic(output_pixels(run, res), geometry.output_size),
             f"{name} outputs ({geometry.output_size}x{geometry.output_size} each)")
