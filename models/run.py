@@ -2,23 +2,60 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+
+import numpy as np
 
 from veil.backends.catalog import get_backend
 from veil.backends.dask_executor import make_executor
+from veil.compiler.program import Program
 from veil.models.catalog import compile_model
 from veil.models.denoise import count_patches, denoise_channels, geometry
-from veil.models.images import check_output, read_image, write_image
+from veil.models.images import LoadedImage, check_output, read_image, write_image
 from veil.models.progress import patch_progress
 from veil.util.errors import UsageError
+
+
+@dataclass
+class DenoiseRun:
+    """One finished run, before its image is written."""
+    image: LoadedImage        # the noisy input as read
+    result: np.ndarray        # (C, H, W) denoised, float64 on the 0..255 scale, clipped
+    program: Program
+    backend: str
+    patches: int
+    seconds: float
+    phases: dict | None       # the secure backend's time and bytes per phase (backends.yao.Phase)
+    traffic: str | None       # the same as the summary prints them
+
+    def summary(self, output: str) -> str:
+        h, w = self.image.shape
+        return (f"denoised {w}x{h} ({self.image.channels.shape[0]} channel(s)) with "
+                f"{self.program.model.name} on {self.backend}: {self.patches} patches in "
+                f"{self.seconds:.2f} s ({_rate(self.patches, self.seconds)})"
+                + (f"; {self.traffic}" if self.traffic is not None else "") + f" -> {output}")
 
 
 def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
                  lowering: str = "packed", stride: int | None = None, batch: int = 4096,
                  progress: bool = True, key_bits: int = 2048,
                  workers: int | None = None, dask: str | None = None) -> str:
+    run = run_denoise(noisy, output, spec, backend_name, lowering, stride, batch, progress,
+                      key_bits, workers, dask)
+    write_image(output, run.result, run.image.bit_depth)
+    return run.summary(output)
+
+
+def run_denoise(noisy: str, output: str | None, spec: str, backend_name: str,
+                lowering: str = "packed", stride: int | None = None, batch: int = 4096,
+                progress: bool = True, key_bits: int = 2048, workers: int | None = None,
+                dask: str | None = None, program: Program | None = None) -> DenoiseRun:
+    """Denoise `noisy` without writing anything; `output` (if given) is checked first.
+    `program`, if given, is the spec already compiled (with these lowering and key bits)."""
     img = read_image(noisy)                      # fail on bad input before any work
-    check_output(output, img.bit_depth, img.channels.shape[0])
-    program = compile_model(spec, lowering, key_bits=key_bits)
+    if output is not None:
+        check_output(output, img.bit_depth, img.channels.shape[0])
+    program = program or compile_model(spec, lowering, key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise UsageError("--batch must be at least 1")
@@ -42,12 +79,9 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
         if executor is not None:          # the backend does not close a given executor
             executor.close()
     elapsed = time.perf_counter() - t0
-    write_image(output, out, img.bit_depth)
-    h, w = img.shape
-    return (f"denoised {w}x{h} ({img.channels.shape[0]} channel(s)) with {program.model.name} "
-            f"on {backend_name}: {total} patches in {elapsed:.2f} s "
-            f"({_rate(total, elapsed)})"
-            + (f"; {backend.traffic()}" if hasattr(backend, "traffic") else "") + f" -> {output}")
+    return DenoiseRun(img, out, program, backend_name, total, elapsed,
+                      getattr(backend, "phases", None),
+                      backend.traffic() if hasattr(backend, "traffic") else None)
 
 
 def _rate(n: int, seconds: float) -> str:

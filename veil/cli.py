@@ -2,6 +2,7 @@
 reaches the user as one line on stderr and a non-zero exit status, never a traceback."""
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -91,11 +92,18 @@ def noise(clean, output, sigma, seed):
 @workers_option
 @dask_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "report_dir", type=click.Path(),
+              help="Also write an HTML report (index.html and PNGs) into this folder.")
+@click.option("--reference", type=click.Path(dir_okay=False),
+              help="The clean image: PSNR and SSIM in the report.")
 @one_line_errors
 def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, workers, dask,
-            quiet):
+            quiet, report_dir, reference):
     """Denoise the image NOISY with a model and write OUT at the input's bit depth."""
     from veil.models.run import denoise_file
+    if report_dir is not None or reference is not None:      # the same run, plus a page
+        from veil.models.report.denoise import denoise_file
+        denoise_file = functools.partial(denoise_file, report=report_dir, reference=reference)
     summary = denoise_file(noisy, output, spec, backend, lowering, stride, batch,
                            progress=not quiet, key_bits=key_bits, workers=workers, dask=dask)
     click.echo(summary, err=True)
@@ -129,10 +137,15 @@ def _shape(img) -> str:
 @click.option("--seed", type=int, default=0, show_default=True)
 @key_bits_option
 @workers_option
+@click.option("--report", "report_dir", type=click.Path(),
+              help="Also write an HTML report (index.html and PNGs) into this folder.")
 @one_line_errors
-def check(spec, backends, lowering, patches, seed, key_bits, workers):
+def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir):
     """Run random patches through several backends and compare them bit for bit."""
     from veil.models.crosscheck import cross_check
+    if report_dir is not None:
+        from veil.models.report.check import cross_check
+        cross_check = functools.partial(cross_check, report=report_dir)
     ok, report = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits,
                              workers)
     click.echo(report)
