@@ -44,8 +44,8 @@ from veil.backends.yao.gc.schemes import LAYOUTS, Scheme, scheme_of
 from veil.backends.yao.gc.scratch import scratch_for
 from veil.backends.yao.gc.tweaks import check_range, instance_counters
 from veil.backends.yao.gc.types import GarbledCircuit, GarblerSecrets
-from veil.backends.yao.gc.labels import (LABEL_BYTES, colour, random_bytes, random_delta,
-                                         random_labels, seeded_bytes, seeded_labels, words)
+from veil.backends.yao.gc.labels import (LABEL_BYTES, colour, random_delta, random_labels,
+                                         seeded_bytes, seeded_labels, words)
 
 __all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "Scheme", "decode", "evaluate",
            "garble", "input_labels", "input_zero_labels", "label_pairs"]
@@ -92,9 +92,10 @@ def input_zero_labels(seed: bytes | None, bus: str, width: int, n: int) -> np.nd
 
 
 def _dice(seed: bytes | None, block_start: int):
-    """The random bytes a scheme draws while garbling a block (three-halves' dice)."""
+    """The random bytes a scheme draws while garbling a block (three-halves' dice): None
+    lets the scheme draw fresh ones."""
     if seed is None:
-        return random_bytes
+        return None
     return lambda n: seeded_bytes(seed, f"dice {block_start}", n)
 
 
