@@ -16,6 +16,7 @@ address, else the local process pool (veil.backends.executor), which stays the d
 """
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -57,8 +58,11 @@ class DaskExecutor(Executor):
         self._shared: dict[str, Future] = {}
         self._lock = threading.Lock()           # lanes share the executor
 
-    def submit(self, fn: Callable, /, *args) -> Future:
-        return self._client.submit(fn, *args, pure=False)
+    def submit(self, fn: Callable, /, *args, priority: int = 0) -> Future:
+        return self._client.submit(fn, *args, pure=False, priority=priority)
+
+    def for_job(self) -> Executor:
+        return JobExecutor(self)
 
     @property
     def lost(self) -> tuple[type[BaseException], ...]:
@@ -89,6 +93,32 @@ class DaskExecutor(Executor):
 
     def close(self) -> None:
         self._client.close()
+
+
+class JobExecutor(Executor):
+    """One job's view of a cluster shared by many (the cloud serving several users). Its k-th
+    task goes in with priority -k, so among tasks waiting for a worker, those of the job that
+    has had the least work so far go first (least attained service): a 64x64 image started
+    beside a 512x512 one is not queued behind it, and the large job still gets every worker
+    thread the small one leaves idle."""
+    remote = True
+
+    def __init__(self, cluster: DaskExecutor):
+        self.cluster, self.parallelism = cluster, cluster.parallelism
+        self._count = itertools.count()          # next() is atomic under the GIL
+
+    def submit(self, fn: Callable, /, *args) -> Future:
+        return self.cluster.submit(fn, *args, priority=-next(self._count))
+
+    @property
+    def lost(self):
+        return self.cluster.lost
+
+    def share(self, key: str, value, again: bool = False):
+        return self.cluster.share(key, value, again)
+
+    def describe(self) -> str:
+        return self.cluster.describe()
 
 
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:

@@ -44,6 +44,11 @@ class Executor(ABC):
     def describe(self) -> str:
         return f"{self.parallelism} worker process(es)"
 
+    def for_job(self) -> "Executor":
+        """The executor one job (a user's session) should use: itself here; a cluster ranks
+        each job's tasks by the work the job has had so far (DaskExecutor.for_job)."""
+        return self
+
     def close(self) -> None:
         """Release the workers; the executor is not used afterwards."""
 

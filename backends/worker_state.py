@@ -21,7 +21,7 @@ from typing import Any
 
 from veil.backends.executor import Executor
 
-KEEP = {"tables": 8, "subsets": 4, "keys": 8}    # per worker process, per kind
+KEEP = {"tables": 8, "subsets": 4, "keys": 8, "circuits": 4}   # per worker process, per kind
 
 _state: dict[str, dict[str, Any]] = {kind: {} for kind in KEEP}
 _lock = threading.Lock()

@@ -165,7 +165,7 @@ class CloudService:
         the store."""
         model = self._model(rec, program, pk)
         cloud = parties_for(program.lowering).cloud(program, pk, model, sid,
-                                                    executor=self.executor)
+                                                    executor=self.executor.for_job())
         key = (rec.name, rec.user_id, rec.version)
         with self._provision_locks[key]:
             if not self.store.is_provisioned(*key):

@@ -17,6 +17,7 @@ from veil.backends.dask_executor import DaskExecutor, make_executor
 from veil.backends.plaintext import PlaintextBackend
 from veil.backends.yao import paillier as P
 from veil.backends.yao.backend import YaoBackend
+from veil.backends.yao.lowerings.garbling_parts import circuit_key
 from veil.backends.yao.paillier.pooled import FixedBases
 from veil.cli import main
 from veil.models.catalog import compile_model
@@ -78,7 +79,7 @@ class Recording:
     """Wraps an executor and records what each task was sent."""
 
     def __init__(self, inner):
-        self.inner, self.parallelism, self.sent = inner, inner.parallelism, []
+        self.inner, self.parallelism, self.sent, self.names = inner, inner.parallelism, [], []
         self.remote = inner.remote
         if hasattr(inner, "share"):
             self.share, self.lost = inner.share, inner.lost
@@ -93,6 +94,7 @@ class Recording:
     def submit(self, fn, *args):
         self.sent.append(args[1] is not None            # (key, state or None, part)
                          and not isinstance(args[1], distributed.Future))
+        self.names.append(fn.__name__)
         return self.inner.submit(fn, *args)
 
 
@@ -126,6 +128,20 @@ def test_a_cluster_gets_even_the_smallest_work(cluster):
             assert decrypt(sk, ct, rec) == [41]
         assert len(rec.sent) == 6 and rec.carried_data() == 0     # a handle to the key
         assert len(ex._shared) == 1
+
+
+def test_the_garbling_runs_on_the_cluster(cluster, tiny):
+    """The cloud's garbling goes to the workers in parts, the circuit scattered once (a
+    handle per task), and the result is still exact."""
+    x = patches(tiny, 40, seed=2)
+    with DaskExecutor(cluster.scheduler_address) as ex:
+        rec = Recording(ex)
+        out = secure(tiny, x, rec)
+        garbled = [sent for sent, name in zip(rec.sent, rec.names) if name == "garble_part"]
+        assert len(garbled) >= 2 and not any(garbled)          # handles, never the circuit
+        circuits = {circuit_key(a) for a in tiny.activations}      # one per distinct circuit
+        assert {k for k in ex._shared if k.startswith("activation ")} == circuits
+    assert np.array_equal(out, PlaintextBackend().run_fixed(tiny, x))
 
 
 class KillsAWorker(Recording):
@@ -163,6 +179,37 @@ def test_a_worker_killed_mid_job(cluster, tiny):
     deadline = time.time() + 30                 # the nanny restarts it for the next tests
     while len(cluster.scheduler_info["workers"]) < 2 and time.time() < deadline:
         time.sleep(0.2)
+
+
+def _stamp(tag):
+    return tag, time.monotonic()
+
+
+def _hold(seconds):
+    time.sleep(seconds)
+    return time.monotonic()
+
+
+def test_a_job_with_less_work_so_far_goes_first(cluster):
+    """Least attained service (the cloud's users share one cluster): with every worker thread
+    busy, a job that has had 20 tasks queues 10 more, then a new job queues 2; the new job's
+    finish before at least four of the first's (with equal priorities they run last)."""
+    with DaskExecutor(cluster.scheduler_address) as ex:
+        client = ex._client
+        client.wait_for_workers(2, timeout=60)          # after the kill test's restart
+        big, small = ex.for_job(), ex.for_job()
+        for _ in range(20):
+            big.submit(_stamp, "warm").result()
+        holds = [client.submit(_hold, 2.0, workers=[w], pure=False)    # one per worker
+                 for w in client.nthreads()]
+        time.sleep(0.5)
+        queued = [big.submit(_stamp, "big") for _ in range(10)]
+        time.sleep(0.2)
+        late = [small.submit(_stamp, "small") for _ in range(2)]
+        [h.result() for h in holds]
+        done = {tag: [f.result()[1] for f in fs] for tag, fs in (("big", queued), ("small", late))}
+    after = sum(t > max(done["small"]) for t in done["big"])
+    assert after >= 4, done                 # without priorities: 0, the new job runs last
 
 
 def test_bad_addresses_are_one_line_errors():

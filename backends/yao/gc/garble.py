@@ -44,10 +44,11 @@ from veil.backends.yao.gc.schemes import LAYOUTS, Scheme, scheme_of
 from veil.backends.yao.gc.scratch import scratch_for
 from veil.backends.yao.gc.tweaks import check_range, instance_counters
 from veil.backends.yao.gc.types import GarbledCircuit, GarblerSecrets
-from veil.backends.yao.gc.labels import LABEL_BYTES, colour, random_delta, random_labels, words
+from veil.backends.yao.gc.labels import (LABEL_BYTES, colour, random_delta, random_labels,
+                                         seeded_bytes, seeded_labels, words)
 
 __all__ = ["BLOCK", "GarbledCircuit", "GarblerSecrets", "Scheme", "decode", "evaluate",
-           "garble", "input_labels", "label_pairs"]
+           "garble", "input_labels", "input_zero_labels", "label_pairs"]
 
 # (garbler, evaluator) modules of each scheme: ROLE, bind_step and the block function
 _PARTIES = {Scheme.HALF_GATES: (garbler, evaluator),
@@ -82,10 +83,26 @@ def _load(plan: Plan, W: np.ndarray, buses: Mapping[str, np.ndarray], consts: np
         W[wire] = words(consts[k, i0:i1])
 
 
+def input_zero_labels(seed: bytes | None, bus: str, width: int, n: int) -> np.ndarray:
+    """The zero-labels `garble` draws for an input bus: from the seed when one is given (so
+    the garbler can regenerate them), else fresh."""
+    if seed is None:
+        return random_labels(width, n)
+    return seeded_labels(seed, f"input {bus}", width, n)
+
+
+def _dice(seed: bytes | None, block_start: int):
+    """The random bytes a scheme draws while garbling a block (three-halves' dice): None
+    lets the scheme draw fresh ones."""
+    if seed is None:
+        return None
+    return lambda n: seeded_bytes(seed, f"dice {block_start}", n)
+
+
 def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance: int = 0,
            delta: np.ndarray | None = None, zero_labels: Mapping[str, np.ndarray] | None = None,
-           scheme: str | Scheme | None = None, hidden: Collection[str] = ()
-           ) -> tuple[GarbledCircuit, GarblerSecrets]:
+           scheme: str | Scheme | None = None, hidden: Collection[str] = (),
+           seed: bytes | None = None) -> tuple[GarbledCircuit, GarblerSecrets]:
     """Garble n_instances independent copies of lin under one offset R (fresh by default),
     AND gates by `scheme` (schemes.DEFAULT_SCHEME, three-halves, unless named).
 
@@ -97,6 +114,9 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
     other bus's zero-labels are drawn here. Chunks of one garbling may share delta.
     Output buses named in `hidden` get no decoding bits: their zero-labels stay with the
     garbler (GarblerSecrets.output_zero), for a translation table (translate.py).
+    With a `seed` (32 secret bytes, one per garbling or chunk) every label drawn here is a
+    function of it (labels.seeded_labels): the same arguments give the same garbling, and
+    input_zero_labels(seed, bus, ...) gives a bus's zero-labels again.
     """
     scheme = scheme_of(schemes.DEFAULT_SCHEME if scheme is None else scheme)
     lay, party = LAYOUTS[scheme], _PARTIES[scheme][0]
@@ -118,9 +138,10 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
             raise ValueError("delta must be 16 bytes (uint8) with least significant bit 1")
     R = words(delta)
     zero = {name: _check_labels(preset[name], len(idx), n, f"zero_labels[{name!r}]").copy()
-            if name in preset else random_labels(len(idx), n)
+            if name in preset else input_zero_labels(seed, name, len(idx), n)
             for name, idx in plan.inputs.items()}
-    const_zero = random_labels(len(plan.consts), n)
+    const_zero = (random_labels(len(plan.consts), n) if seed is None
+                  else seeded_labels(seed, "constants", len(plan.consts), n))
     tables = np.empty((plan.and_count, lay.rows, n, lay.row_bytes), np.uint8)
     control = np.empty((lay.control_bits, plan.and_count, n), np.uint8)
     decoding = {name: np.empty((len(idx), n), np.uint8) for name, idx in plan.outputs.items()
@@ -134,7 +155,7 @@ def garble(lin: Linearised, n_instances: int, tweak_base: int, *, first_instance
         W = s.wires(i1 - i0)
         _load(plan, W, zero, const_zero, i0, i1)
         s.ctr[:i1 - i0] = ctr[i0:i1]
-        party.garble_block(s, i1 - i0, tables, control, i0, i1)
+        party.garble_block(s, i1 - i0, tables, control, i0, i1, _dice(seed, i0))
         for name, idx in plan.outputs.items():
             if name in hidden:
                 words(output_zero[name])[:, i0:i1] = W[idx]

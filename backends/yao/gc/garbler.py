@@ -75,10 +75,11 @@ def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
 
 
 def garble_block(s: Scratch, n: int, tables: np.ndarray, control: np.ndarray, i0: int,
-                 i1: int) -> None:
+                 i1: int, draw=None) -> None:
     """Garble one block, instances i0..i1 (n of them): s.wires(n) holds the zero-labels of the
     inputs and constants and s.ctr[:n] the tweak counters on entry; fills the gate wires and
-    the block's slice of tables ((and_count, 2, N, 16) uint8). No control bits."""
+    the block's slice of tables ((and_count, 2, N, 16) uint8). No control bits, no dice
+    (`draw` is unused: half-gates is deterministic given the labels)."""
     tab = words(tables)[:, :, i0:i1]
     for run in s.program(n, bind_step):
         run(tab)

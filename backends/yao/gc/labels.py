@@ -6,11 +6,19 @@ AES-CTR keyed from the OS CSPRNG; it is ~20x faster than os.urandom here, which 
 256-bit key keeps the many-keys (multi-target) margin above 128 bits. Never `random` or numpy
 generators.
 
+Seeded labels (`seeded_labels`): the same AES-256-CTR stream, keyed with SHA-256(seed, name)
+for a secret 32-byte seed the garbler draws with `secrets`. One seed per garbling part and one
+name per use make every stream's key distinct (so the zero nonce stays safe), and the labels
+are a function of the seed: a garbling part run again on another worker gives the same tables,
+and the garbler regenerates the zero-labels it needs online instead of receiving them
+(docs/protocol.md, "Garbling on the cloud's workers").
+
 Colour (point-and-permute) bit: the least significant bit of the label read as a little-endian
 128-bit integer, i.e. bit 0 of byte 0, i.e. bit 0 of word 0 of the uint64 view.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 
@@ -21,11 +29,16 @@ LABEL_BYTES = 16
 WORD = np.dtype("<u8")  # little-endian words: word 0 holds the colour bit and the tweak counter
 
 
-def random_bytes(n: int) -> np.ndarray:
-    """n CSPRNG bytes as a fresh writable uint8 array."""
+SEED_BYTES = 32
+
+
+def random_bytes(n: int, key: bytes | None = None) -> np.ndarray:
+    """n CSPRNG bytes as a fresh writable uint8 array: the AES-256-CTR stream of `key`, a
+    fresh os.urandom key unless one is given (it must then be secret and used once)."""
     out = np.zeros(n + 15, np.uint8)  # update_into wants block_size - 1 spare bytes
     if n:
-        enc = Cipher(algorithms.AES(os.urandom(32)), modes.CTR(bytes(16))).encryptor()
+        key = os.urandom(32) if key is None else key
+        enc = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
         enc.update_into(np.zeros(n, np.uint8), out)
     return out[:n]
 
@@ -33,6 +46,19 @@ def random_bytes(n: int) -> np.ndarray:
 def random_labels(*shape: int) -> np.ndarray:
     """Independent uniform labels of the given shape (+ a trailing axis of 16 bytes)."""
     return random_bytes(math.prod(shape) * LABEL_BYTES).reshape(*shape, LABEL_BYTES)
+
+
+def seeded_bytes(seed: bytes, name: str, n: int) -> np.ndarray:
+    """n bytes expanded from a secret seed (32 bytes from the CSPRNG) for the use `name`: the
+    same seed and name give the same bytes, different names independent ones."""
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"a label seed has {SEED_BYTES} bytes, not {len(seed)}")
+    return random_bytes(n, hashlib.sha256(seed + b"\0" + name.encode()).digest())
+
+
+def seeded_labels(seed: bytes, name: str, *shape: int) -> np.ndarray:
+    """Uniform labels of the given shape expanded from a seed (seeded_bytes)."""
+    return seeded_bytes(seed, name, math.prod(shape) * LABEL_BYTES).reshape(*shape, LABEL_BYTES)
 
 
 def random_delta() -> np.ndarray:

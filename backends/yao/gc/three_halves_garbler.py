@@ -113,13 +113,13 @@ def bind_step(st: PlanStep, s: Scratch, n: int) -> Bound:
 
 
 def garble_block(s: Scratch, n: int, tables: np.ndarray, control: np.ndarray, i0: int,
-                 i1: int) -> None:
+                 i1: int, draw=None) -> None:
     """Garble one block, instances i0..i1 (n of them): s.wires(n) holds the zero-labels of the
     inputs and constants and s.ctr[:n] the tweak counters on entry; fills the gate wires, the
     block's slice of tables ((and_count, 3, N, 8) uint8) and of control ((5, and_count, N)
     uint8). The dice: two CSPRNG bits per gate and instance, drawn for the block as planes
-    [rho2, rho1] of bytes 0 or 1."""
-    r = random_bytes(s.plan.and_count * n).reshape(s.plan.and_count, n)
+    [rho2, rho1] of bytes 0 or 1 (draw(nbytes): garble's seeded stream, else fresh)."""
+    r = (draw or random_bytes)(s.plan.and_count * n).reshape(s.plan.and_count, n)
     rho = np.empty((2, s.plan.and_count, n), np.uint8)
     np.right_shift(r, 1, out=rho[0])
     _and(rho[0], 1, out=rho[0])

@@ -29,17 +29,18 @@ import numpy as np
 
 from veil.backends.yao.framing.channel import Channel
 from veil.backends.yao.framing.kinds import Kind
-from veil.backends.yao.gc.garble import Scheme, decode, evaluate, garble, input_labels
+from veil.backends.executor import Executor
+from veil.backends.yao.gc.garble import Scheme, decode, evaluate, input_labels
 from veil.backends.yao.gc import translate
 from veil.backends.yao.gc.wire import gc_from_bytes, gc_to_bytes, labels_from_bytes, labels_to_bytes
 from veil.backends.yao.gc.labels import random_delta
 from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
+from veil.backends.yao.lowerings.garbling_parts import HIDDEN, circuit_key, garble_batch
 from veil.backends.yao.ot.messages import ExtendRequest
 from veil.compiler.program import ActivationStage
-from veil.compiler.synthesis import high_part, high_width, low_width
+from veil.compiler.synthesis import high_width, low_width
 from veil.util.errors import ProtocolError
 
-HIDDEN = ("carry", "sign")     # the masked circuit's outputs the evaluator must not decode
 
 
 def uniform_mask(value_bits: int, kappa: int) -> int:
@@ -77,14 +78,18 @@ class ActivationGarbler:
     """The garbler's side (the user in `paper`, the cloud in `packed`). One per session: it
     owns the OT sender and the garbling tweak counter."""
 
-    def __init__(self, ot: OTExtSender, kappa: int, scheme: str | Scheme | None = None):
+    def __init__(self, ot: OTExtSender, kappa: int, scheme: str | Scheme | None = None,
+                 executor: Executor | None = None):
         self.ot, self.kappa, self.scheme = ot, kappa, scheme   # None: gc's default scheme
+        self.executor = executor          # a cluster garbles the parts of a batch
         self._tweaks = itertools.count(1)
+        self._keys: dict[int, tuple[ActivationStage, str]] = {}   # stage -> circuit_key
 
     def prepare(self, ch: Channel, stage: ActivationStage, r_u: list[int]) -> GarbledBatch:
         """Everything that needs no x_masked (it can run offline): OT for the evaluator's
-        r_c, garbling, the tables with the translation rows, and the labels of r_u's low bits."""
-        t, lin = stage.table, stage.masked_linear
+        r_c, garbling (in parts on a cluster executor: garbling_parts.py), the tables with the
+        translation rows, and the labels of r_u's low bits."""
+        t = stage.table
         n, acc, w_a = len(r_u), t.acc_bits, t.out_format.total
         if not all(1 << w_a <= v < 1 << (w_a + self.kappa) for v in r_u):
             raise ValueError(f"output masks must lie in [2^{w_a}, 2^{w_a + self.kappa})")
@@ -92,20 +97,14 @@ class ActivationGarbler:
         request = ExtendRequest.from_bytes(ch.recv(Kind.OT, max_payload=16 * m + 1024), m)
         delta = random_delta()
         zero_rc, correction = self.ot.correlated(request, delta, m)
-        tweak_base = next(self._tweaks)
-        gc, secrets_ = garble(lin, n, tweak_base, delta=delta,
-                              zero_labels={"r_c": zero_rc.reshape(acc, n, 16)},
-                              scheme=self.scheme, hidden=HIDDEN)
-        k = low_width(t)
-        values = [[high_part(t, self.kappa, r >> k, a, s) for a in (0, 1) for s in (0, 1)]
-                  for r in r_u]
-        rows = translate.garble_table(secrets_.output_zero["carry"][0],
-                                      secrets_.output_zero["sign"][0], delta, values,
-                                      high_width(t, self.kappa), tweak_base)
+        if id(stage) not in self._keys:
+            self._keys[id(stage)] = (stage, circuit_key(stage))
+        part, secrets_ = garble_batch(stage, self._keys[id(stage)][1], self.executor,
+                                      next(self._tweaks), delta, zero_rc.reshape(acc, n, 16),
+                                      r_u, self.scheme, self.kappa)
         ch.send(Kind.OT, correction.to_bytes())
-        ch.send(Kind.GARBLED_TABLES, gc_to_bytes(gc) + translate.table_to_bytes(rows))
-        ch.send(Kind.LABELS, labels_to_bytes(input_labels(
-            secrets_, "r_lo", np.array([r & ((1 << k) - 1) for r in r_u], np.uint64))))
+        ch.send(Kind.GARBLED_TABLES, gc_to_bytes(part.gc) + translate.table_to_bytes(part.rows))
+        ch.send(Kind.LABELS, labels_to_bytes(part.r_lo))
         return GarbledBatch(stage, n, secrets_)
 
     def send_inputs(self, ch: Channel, batch: GarbledBatch, x_masked: list[int]) -> None:

@@ -61,7 +61,8 @@ class PackedCloud(Cloud):
 
     def start_session(self) -> None:
         self.ot = OTExtSender(self.session_id)
-        self.garbler = ActivationGarbler(self.ot, self.program.security.kappa)
+        self.garbler = ActivationGarbler(self.ot, self.program.security.kappa,
+                                           executor=self.executor)
 
     def _use_key(self, pk_c: P.PublicKey, sk_c: P.PrivateKey) -> None:
         program_shapes(self.program, self.pk.bits, pk_c.bits)      # the slots must fit

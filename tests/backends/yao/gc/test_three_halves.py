@@ -90,9 +90,9 @@ def scalar_garble(A0: bytes, B0: bytes, R: bytes, rho, tweaks):
     return C0, G3, z
 
 
-def _garbled(width: int, n: int, values_a, values_b):
+def _garbled(width: int, n: int, values_a, values_b, seed=None):
     lin = _and_gates(width)
-    gc, sec = G.garble(lin, n, BASE, first_instance=FIRST, scheme="three-halves")
+    gc, sec = G.garble(lin, n, BASE, first_instance=FIRST, scheme="three-halves", seed=seed)
     zero, one = G.label_pairs(sec, "b")
     bits_b = np.array([[(v >> k) & 1 for v in values_b] for k in range(width)], np.uint8)
     labels = {"a": G.input_labels(sec, "a", values_a),
@@ -150,7 +150,8 @@ def test_the_tables_are_the_documented_formulas_with_fresh_dice():
     assert counts.min() > 0.25 * len(dice) - 6 * np.sqrt(len(dice) * 3 / 16)
 
 
-def _control_leak(monkeypatch, diced: bool, n: int = 3000) -> list[tuple[int, float]]:
+def _control_leak(monkeypatch, diced: bool, n: int = 3000, seed=None
+                  ) -> list[tuple[int, float]]:
     """The evaluator's attack on one AND gate: from its colours (i, j) and the control bits it
     decrypts (r1, r2), guess the garbler's input bit. Returns (count, mean of the garbler's
     bit) for every cell (i, j, r1, r2) seen at least 50 times."""
@@ -158,7 +159,7 @@ def _control_leak(monkeypatch, diced: bool, n: int = 3000) -> list[tuple[int, fl
         monkeypatch.setattr(TH, "random_bytes", lambda k: np.zeros(k, np.uint8))
     rng = np.random.default_rng(7)  # test data only
     va, vb = rng.integers(0, 2, n), rng.integers(0, 2, n)
-    lin, gc, _, labels = _garbled(1, n, va, vb)
+    lin, gc, _, labels = _garbled(1, n, va, vb, seed)
     A, B = (labels[k][0].copy() for k in "ab")
     x = np.concatenate([A, B, A ^ B]).view("<u8").reshape(3, n, 2)
     t = np.zeros((3, n, 2), "<u8")
@@ -174,8 +175,11 @@ def _control_leak(monkeypatch, diced: bool, n: int = 3000) -> list[tuple[int, fl
     return [(len(bits), bits.mean()) for bits in cells if len(bits) >= 50]
 
 
-def test_the_control_bits_tell_the_evaluator_nothing_about_the_garblers_input(monkeypatch):
-    cells = _control_leak(monkeypatch, diced=True)
+@pytest.mark.parametrize("seed", [None, bytes(range(32))],
+                         ids=["fresh dice", "dice from a seed (garbling on workers)"])
+def test_the_control_bits_tell_the_evaluator_nothing_about_the_garblers_input(monkeypatch,
+                                                                              seed):
+    cells = _control_leak(monkeypatch, diced=True, seed=seed)
     assert len(cells) == 16                     # every (i, j, r1, r2) occurs: r is uniform
     assert all(abs(mean - 0.5) < 6 * np.sqrt(0.25 / count) for count, mean in cells)
 
