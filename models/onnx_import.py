@@ -41,8 +41,9 @@ def import_onnx(model_path: str | Path, spec_path: str | Path, patch_in: int, pa
     if spec_path.suffix != ".veil":
         raise UsageError(f"-o {spec_path}: name a .veil file (its weights go beside it as .npz)")
     npz_path = spec_path.with_suffix(".npz")
-    if '"' in npz_path.name or "\\" in npz_path.name:
-        raise UsageError(f"-o {spec_path}: a file name with '\"' or '\\' cannot be named in a spec")
+    if any(c in npz_path.name for c in '"\\\n'):
+        raise UsageError(f"-o {spec_path}: a spec cannot name a file with '\"', '\\' or a "
+                         "line break in its name")
     net = read_network(_load(onnx, model_path), model_path.name)
     for what, side, n in (("takes", patch_in, net.n_in), ("gives", patch_out, net.n_out)):
         if n != side * side:
@@ -58,7 +59,7 @@ def import_onnx(model_path: str | Path, spec_path: str | Path, patch_in: int, pa
     npz = _npz_bytes(net)
     _validate(text, npz, spec_path.name, npz_path.name, model_path.name)
     atomic_write_files({npz_path: npz, spec_path: text.encode()})
-    return _report(net, formats, name, origin, act, spec_path, npz_path)
+    return _report(net, formats, name, (norm, residual, origin), act, spec_path, npz_path)
 
 
 def _check_geometry(patch_in: int, patch_out: int, stride: int | None) -> int:
@@ -88,7 +89,8 @@ def _meaning(net: OnnxNetwork, where: str) -> tuple[Normalisation, bool, str]:
     compact's normalisation and a clean prediction."""
     meta = net.metadata
     if META_SCALE not in meta:
-        return DEFAULT_NORMALISATION, False, "Veil's default (compact's (p / 255 - 0.5) / 0.2)"
+        return DEFAULT_NORMALISATION, False, ("Veil's defaults: compact's normalisation "
+                                              "(p / 255 - 0.5) / 0.2, a clean prediction")
     try:
         norm = Normalisation(float(meta[META_SCALE]), float(meta.get(META_OFFSET, "0")))
     except ValueError:
@@ -98,7 +100,7 @@ def _meaning(net: OnnxNetwork, where: str) -> tuple[Normalisation, bool, str]:
             or predict not in ("clean", "residual"):
         raise OnnxError(f"{where}: bad Veil metadata (normalisation {norm.scale!r} * p + "
                         f"{norm.offset!r}, predict {predict!r})")
-    return norm, predict == "residual", "the model's metadata"
+    return norm, predict == "residual", "from the model's metadata (a Veil export)"
 
 
 def _model_name(stem: str) -> str:
@@ -113,18 +115,23 @@ def _number(x: float) -> str:
     return repr(float(x))
 
 
+def _normalise_line(norm: Normalisation) -> str:
+    sign = "-" if norm.offset < 0 else "+"
+    return f"normalise p -> {_number(norm.scale)} * p {sign} {_number(abs(norm.offset))}"
+
+
 def _spec_text(name: str, net: OnnxNetwork, f: Formats, norm: Normalisation, residual: bool,
                geometry: tuple[int, int, int], npz_name: str, source: str) -> str:
     i, o, s = geometry
-    sign = "-" if norm.offset < 0 else "+"
     lines = [
-        f"# Imported from {source} by `veil import`. Its Tanh activations are Veil's",
+        f"# Imported from {source.encode('unicode_escape').decode()} by `veil import`. "
+        "Its Tanh activations are Veil's",
         f"# piecewise-quadratic {ACTIVATION} here (compiler/prelude.veil), which the secure",
         "# protocol computes; the `float` backend runs the real tanh with the same weights.",
         "# Formats chosen from the weights' ranges as for the compact model (docs/quality.md).",
         f"model {name} {{",
         f"    patch {i} -> {o} stride {s}",
-        f"    normalise p -> {_number(norm.scale)} * p {sign} {_number(abs(norm.offset))}",
+        f"    {_normalise_line(norm)}",
         f"    predict {'residual' if residual else 'clean'}",
     ]
     for kind, fmt in (("input", f.input), ("activation", f.activation), ("weight", f.weight),
@@ -157,8 +164,9 @@ def _validate(text: str, npz: bytes, spec_name: str, npz_name: str, source: str)
                             f"{exc.message}") from None
 
 
-def _report(net: OnnxNetwork, f: Formats, name: str, origin: str, act, spec_path: Path,
+def _report(net: OnnxNetwork, f: Formats, name: str, meaning, act, spec_path: Path,
             npz_path: Path) -> list[str]:
+    norm, residual, origin = meaning
     widths = " -> ".join(str(n) for n in [net.n_in] + [w.shape[0] for w, _, _ in net.layers])
     x = np.linspace(-4, 4, 80_001)
     gap = float(np.abs(act.float_activation()(x) - np.tanh(x)).max())
@@ -170,7 +178,7 @@ def _report(net: OnnxNetwork, f: Formats, name: str, origin: str, act, spec_path
     lines.append(f"coefficient frac {f.coeff_frac} (activation's + 1, as compact)")
     lines += layer_lines(f, [w for w, _, _ in net.layers], [t for _, _, t in net.layers],
                          ACTIVATION)
-    lines.append(f"normalisation and prediction: {origin}; edit the spec if the network "
-                 "expects others")
+    lines.append(f"{_normalise_line(norm)}, predict {'residual' if residual else 'clean'}: "
+                 f"{origin}; edit the spec if the network expects others")
     lines.append(f"wrote {spec_path} and {npz_path}")
     return lines

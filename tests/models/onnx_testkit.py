@@ -69,12 +69,15 @@ def gemm_mlp(params=None, odd_gemm: bool = True, last_op: str | None = None,
 
 
 def matmul_mlp(params=None) -> onnx.ModelProto:
-    """MatMul then Add (bias on the left of the Add, as some exporters write it), Tanh."""
+    """MatMul then Add (bias on the left of the Add, as some exporters write it), Tanh; the
+    biases are Constant nodes, the weights initializers."""
     params = params or weights()
     nodes, inits, value = [], [], "x"
     for k, (w, b) in enumerate(params, start=1):
-        inits += [numpy_helper.from_array(w, f"W{k}"), numpy_helper.from_array(b, f"B{k}")]
-        nodes += [helper.make_node("MatMul", [value, f"W{k}"], [f"m{k}"], name=f"matmul_{k}"),
+        inits.append(numpy_helper.from_array(w, f"W{k}"))
+        nodes += [helper.make_node("Constant", [], [f"B{k}"], name=f"bias_{k}",
+                                   value=numpy_helper.from_array(b)),
+                  helper.make_node("MatMul", [value, f"W{k}"], [f"m{k}"], name=f"matmul_{k}"),
                   helper.make_node("Add", [f"B{k}", f"m{k}"], [f"a{k}"], name=f"add_{k}")]
         value = f"a{k}"
         if k < len(params):
