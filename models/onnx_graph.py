@@ -73,6 +73,10 @@ def read_network(model, where: str) -> OnnxNetwork:
     if features is not None and features != layers[0].w.shape[1]:
         raise OnnxError(f"{where}: input '{current_in}' has {features} features but "
                         f"{layers[0].nodes[0]} takes {layers[0].w.shape[1]}")
+    declared = _features(graph.output[0])
+    if declared is not None and declared != layers[-1].w.shape[0]:
+        raise OnnxError(f"{where}: output '{current}' has {declared} features but "
+                        f"{layers[-1].nodes[0]} gives {layers[-1].w.shape[0]}")
     return OnnxNetwork(tuple((la.w, la.b if la.b is not None else np.zeros(la.w.shape[0]),
                               la.tanh) for la in layers),
                        {p.key: p.value for p in model.metadata_props})
@@ -112,11 +116,16 @@ def _check_input(value, where: str) -> int | None:
     t = value.type.tensor_type
     if t.elem_type not in _FLOAT_TYPES:
         raise OnnxError(f"{where}: input '{value.name}' is not a floating-point tensor")
-    dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
-    if t.HasField("shape") and len(dims) != 2:
-        raise OnnxError(f"{where}: input '{value.name}' has {len(dims)} dimensions: Veil "
-                        "imports a (batch, features) input")
-    return dims[1] if len(dims) == 2 else None
+    if t.HasField("shape") and len(t.shape.dim) != 2:
+        raise OnnxError(f"{where}: input '{value.name}' has {len(t.shape.dim)} dimensions: "
+                        "Veil imports a (batch, features) input")
+    return _features(value)
+
+
+def _features(value) -> int | None:
+    """The last dimension of a (batch, features) value, if its shape gives it."""
+    dims = value.type.tensor_type.shape.dim
+    return dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
 
 
 def _weight(name: str, consts, label: str, what: str) -> np.ndarray:

@@ -54,6 +54,13 @@ def _conv():
     return kit.make_model([node], [kernel], 25, 9, inputs=[x])
 
 
+def _declared(which: str, features: int):
+    model = kit.gemm_mlp()
+    value = getattr(model.graph, which)[0]
+    value.type.tensor_type.shape.dim[1].dim_value = features
+    return model
+
+
 CASES = {
     "relu": (lambda: kit.gemm_mlp(act="Relu"), (5, 3),
              "net.onnx: node 'act_1' (Relu) is not supported: Veil imports Gemm, MatMul+Add "
@@ -75,6 +82,10 @@ CASES = {
     "shape mismatch": (lambda: _two_layers(second_w=W[1][0][:15]), (5, 3),
                        "net.onnx: node 'gemm_2' (Gemm): weight 'W2' takes 15 features but "
                        "the layer before gives 16"),
+    "declared input": (lambda: _declared("input", 26), (5, 3),
+                       "net.onnx: input 'x' has 26 features but node 'gemm_1' (Gemm) takes 25"),
+    "declared output": (lambda: _declared("output", 8), (5, 3),
+                        "net.onnx: output 'y' has 8 features but node 'gemm_3' (Gemm) gives 9"),
     "transA": (lambda: _two_layers(second_attrs={"transA": 1}), (5, 3),
                "net.onnx: node 'gemm_2' (Gemm): transA=1 (a transposed input) is not supported"),
     "no activation between": (lambda: _two_layers(middle="Identity"), (5, 3),
