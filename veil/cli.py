@@ -168,9 +168,10 @@ def train(spec, output, steps, batch, seed):
 
 
 from veil.bench_cli import bench  # noqa: E402  (modules of their own, registered here)
+from veil.cli_onnx import export_cmd, import_cmd  # noqa: E402
 from veil.cli_service import cloud, owner, user  # noqa: E402
 
-for _group in (bench, user, owner, cloud):
+for _group in (bench, user, owner, cloud, import_cmd, export_cmd):
     main.add_command(_group)
 
 

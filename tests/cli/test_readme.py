@@ -62,5 +62,8 @@ def test_readme_command(command, tmp_path, monkeypatch):
     if args[0] == "denoise" and not Path(args[1]).exists():
         noise = next(c for c in readme_commands() if c.startswith("veil noise"))
         assert CliRunner().invoke(main, shlex.split(noise)[1:]).exit_code == 0
+    if args[0] == "import" and not Path(args[1]).exists():
+        export = next(c for c in readme_commands() if c.startswith("veil export") and args[1] in c)
+        assert CliRunner().invoke(main, shlex.split(export)[1:]).exit_code == 0
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, f"{command}\n{res.output}{res.stderr}"

@@ -5,7 +5,9 @@ import stat
 
 import pytest
 
-from veil.util.atomic import atomic_target, atomic_write_bytes, atomic_write_text
+from veil.util import atomic
+from veil.util.atomic import (atomic_target, atomic_write_bytes, atomic_write_files,
+                               atomic_write_text)
 
 
 def test_a_write_replaces_the_target_whole(tmp_path):
@@ -43,3 +45,38 @@ def test_modes(tmp_path):
 def test_a_missing_folder_is_one_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         atomic_write_text(tmp_path / "nowhere" / "x.txt", "x")
+
+
+def test_several_files_all_written(tmp_path):
+    (tmp_path / "a.veil").write_text("old a")
+    atomic_write_files({tmp_path / "a.npz": b"new npz", tmp_path / "a.veil": b"new a"})
+    assert (tmp_path / "a.npz").read_bytes() == b"new npz"
+    assert (tmp_path / "a.veil").read_bytes() == b"new a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "a.veil"]
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
+def test_several_files_all_or_none(tmp_path, monkeypatch, fail_at):
+    """Whichever move fails (old first aside, first into place, second aside, second into
+    place), both targets are as they were and no temporary file stays."""
+    (tmp_path / "a.npz").write_bytes(b"old npz")
+    (tmp_path / "a.veil").write_bytes(b"old a")
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == fail_at:
+            raise OSError("disk full")
+        real(src, dst)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_files({tmp_path / "a.npz": b"new npz", tmp_path / "a.veil": b"new a"})
+    assert (tmp_path / "a.npz").read_bytes() == b"old npz"
+    assert (tmp_path / "a.veil").read_bytes() == b"old a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "a.veil"]
+
+
+def test_several_files_none_when_a_folder_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        atomic_write_files({tmp_path / "a.npz": b"n", tmp_path / "no" / "a.veil": b"a"})
+    assert list(tmp_path.iterdir()) == []
