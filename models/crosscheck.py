@@ -1,9 +1,13 @@
-"""`veil check`: random patches through several exact backends, compared bit for bit."""
+"""`veil check` and `veil.check`: random patches through several exact backends, compared
+bit for bit with the first. One implementation; the command prints the result's summary."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from veil.backends.catalog import get_backend
+from veil.compiler.program import Program
 from veil.models.catalog import compile_model
 from veil.util.errors import UsageError
 
@@ -15,31 +19,72 @@ def random_pixel_patches(n: int, size: int, seed: int) -> np.ndarray:
     return np.clip(np.rint(base + rng.normal(0, 25, base.shape)), 0, 255).reshape(n, -1)
 
 
-def cross_check(spec: str, backends: list[str], lowering: str, patches: int,
-                seed: int, key_bits: int = 2048,
-                workers: int | None = None) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Difference:
+    """The first patch on which `backend` and the reference backend disagree."""
+    backend: str
+    reference: str
+    patch: int                # index among the checked patches
+    pixels: np.ndarray        # its input pixels, 0..255
+    expected: np.ndarray      # the reference's output accumulators (int64)
+    got: np.ndarray           # this backend's
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    backends: tuple[str, ...]           # the first is the reference
+    lowering: str
+    patches: int
+    identical_counts: tuple[int, ...]   # per backend after the first: patches bit-identical
+    differences: tuple[Difference | None, ...]   # per backend after the first: its first
+
+    @property
+    def identical(self) -> bool:
+        return all(n == self.patches for n in self.identical_counts)
+
+    @property
+    def first_difference(self) -> Difference | None:
+        return next((d for d in self.differences if d is not None), None)
+
+    @property
+    def summary(self) -> str:
+        """What `veil check` prints: one line per backend compared with the reference."""
+        if len(self.backends) == 1:
+            return (f"{self.backends[0]}: {self.patches} patches ran (name a second backend "
+                    f"to compare)")
+        return "\n".join(
+            f"{name} vs {self.backends[0]} ({self.lowering}): {same}/{self.patches} patches "
+            f"bit-identical" + ("" if d is None else f"; first difference in patch {d.patch}")
+            for name, same, d in zip(self.backends[1:], self.identical_counts, self.differences))
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def cross_check(spec: str | Program, backends: list[str] | tuple[str, ...], lowering: str,
+                patches: int, seed: int, key_bits: int = 2048,
+                workers: int | None = None) -> CheckResult:
     if patches < 1:
         raise UsageError("--patches must be at least 1")
-    program = compile_model(spec, lowering, key_bits=key_bits)
-    runners = [get_backend(name.strip(), workers=workers)
-               for name in backends]
+    program = spec if isinstance(spec, Program) else compile_model(spec, lowering,
+                                                                    key_bits=key_bits)
+    runners = [get_backend(name.strip(), workers=workers) for name in backends]
     for b in runners:
         if not b.exact:
             raise UsageError(f"backend {b.name} is not exact; check compares fixed-point backends")
-    x = program.quantise_input(random_pixel_patches(patches, program.model.geometry.input_size, seed))
+    pixels = random_pixel_patches(patches, program.model.geometry.input_size, seed)
+    x = program.quantise_input(pixels)
     try:
         results = [b.run_fixed(program, x) for b in runners]
     finally:
         for b in runners:
             b.close()
-    ok, lines = True, []
-    ref = results[0]
+    ref, counts, differences = results[0], [], []
     for b, res in zip(runners[1:], results[1:]):
         same = np.all(res == ref, axis=1)
-        ok &= bool(same.all())
-        lines.append(f"{b.name} vs {runners[0].name} ({lowering}): {int(same.sum())}/{patches} "
-                     f"patches bit-identical" + ("" if same.all() else
-                                                 f"; first difference in patch {int(np.argmin(same))}"))
-    if not lines:
-        lines.append(f"{runners[0].name}: {patches} patches ran (name a second backend to compare)")
-    return ok, "\n".join(lines)
+        counts.append(int(same.sum()))
+        i = int(np.argmin(same))
+        differences.append(None if same.all() else
+                           Difference(b.name, runners[0].name, i, pixels[i], ref[i], res[i]))
+    return CheckResult(tuple(b.name for b in runners), program.lowering.value, patches,
+                       tuple(counts), tuple(differences))
