@@ -31,6 +31,7 @@ def test_the_examples_are_found():
     assert len(DOCS) >= 8 and len(README) == 1
 
 
+@pytest.mark.filterwarnings("ignore:768-bit Paillier modulus is insecure")   # as they say
 @pytest.mark.parametrize("index", range(len(DOCS)))
 def test_docs_api_example(index, tmp_path, monkeypatch):
     run_block(DOCS[index], tmp_path, monkeypatch)     # its asserts hold, nothing raises
