@@ -121,7 +121,7 @@ def test_psnr_errors_are_one_line(tmp_path):
     with pytest.raises(veil.ImageError) as info:
         veil.psnr(GREY8, GREY8[:, :5])
     assert str(info.value) == "wrong image size: reference is 17x12, image is 5x12"
-    with pytest.raises(veil.ImageError, match="wrong image size: reference is 11x9x3, image is 11x9"):
+    with pytest.raises(veil.ImageError, match="reference is 11x9x3, image is 11x9$"):
         veil.psnr(RGB8, RGB8[:, :, 0].copy())
     with pytest.raises(veil.ImageError, match="image: unsupported dtype float32"):
         veil.psnr(GREY8, GREY8.astype(np.float32))
