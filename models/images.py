@@ -32,8 +32,15 @@ class LoadedImage:
     def shape(self) -> tuple[int, int]:
         return self.channels.shape[1:]
 
+    @property
+    def size_text(self) -> str:
+        """WIDTHxHEIGHT, then xCHANNELS for colour."""
+        c, h, w = self.channels.shape
+        return f"{w}x{h}" + (f"x{c}" if c > 1 else "")
 
-def _to_channels(arr: np.ndarray, path: Path) -> LoadedImage:
+
+def channels_of(arr: np.ndarray, path: str | os.PathLike) -> LoadedImage:
+    """Integer pixels as a file holds them (`path` names it in errors) -> LoadedImage."""
     if arr.dtype == np.uint8 or arr.dtype == bool:
         depth, data = 8, arr.astype(np.float64) * (255.0 if arr.dtype == bool else 1.0)
     elif arr.dtype in (np.uint16, np.int32) and arr.max(initial=0) <= 65535:
@@ -88,7 +95,7 @@ def read_image(path: str | os.PathLike) -> LoadedImage:
         raise ImageError(f"{path}: cannot read image ({exc})") from None
     if arr.size == 0:
         raise ImageError(f"{path}: empty image")
-    return _to_channels(arr, path)
+    return channels_of(arr, path)
 
 
 def to_integers(channels: np.ndarray, bit_depth: int) -> np.ndarray:

@@ -1,4 +1,10 @@
-"""`veil denoise`: file in, file out, with progress and a one-line summary."""
+"""`veil denoise` and `veil.denoise`: pixels in, pixels out, on any backend, with progress.
+
+`denoise_image` is the one implementation: the command line wraps it with files
+(`run_denoise`: read, check the output path, denoise; `denoise_file` also writes and returns
+the summary line), the report (models/report) with its page, and the Python API with numpy
+arrays (veil/api.py), so all give the same pixels for the same input.
+"""
 from __future__ import annotations
 
 import time
@@ -19,7 +25,7 @@ from veil.util.errors import UsageError
 @dataclass
 class DenoiseRun:
     """One finished run, before its image is written."""
-    image: LoadedImage        # the noisy input as read
+    image: LoadedImage        # the noisy input
     result: np.ndarray        # (C, H, W) denoised, float64 on the 0..255 scale, clipped
     program: Program
     backend: str
@@ -40,22 +46,35 @@ def denoise_file(noisy: str, output: str, spec: str, backend_name: str,
                  lowering: str = "packed", stride: int | None = None, batch: int = 4096,
                  progress: bool = True, key_bits: int = 2048,
                  workers: int | None = None, dask: str | None = None) -> str:
+    """`veil denoise`: the image file `noisy` -> `output` at its bit depth; the summary line."""
     run = run_denoise(noisy, output, spec, backend_name, lowering, stride, batch, progress,
                       key_bits, workers, dask)
     write_image(output, run.result, run.image.bit_depth)
     return run.summary(output)
 
 
-def run_denoise(noisy: str, output: str | None, spec: str, backend_name: str,
+def run_denoise(noisy: str, output: str | None, spec: str | Program, backend_name: str,
                 lowering: str = "packed", stride: int | None = None, batch: int = 4096,
                 progress: bool = True, key_bits: int = 2048, workers: int | None = None,
                 dask: str | None = None, program: Program | None = None) -> DenoiseRun:
-    """Denoise `noisy` without writing anything; `output` (if given) is checked first.
-    `program`, if given, is the spec already compiled (with these lowering and key bits)."""
+    """Denoise the file `noisy` without writing anything; `output` (if given) is checked
+    first. `program`, if given, is the spec already compiled (with these lowering and key
+    bits)."""
     img = read_image(noisy)                      # fail on bad input before any work
     if output is not None:
         check_output(output, img.bit_depth, img.channels.shape[0])
-    program = program or compile_model(spec, lowering, key_bits=key_bits)
+    return denoise_image(img, program or spec, backend_name, lowering, stride, batch,
+                         progress, key_bits, workers, dask)
+
+
+def denoise_image(img: LoadedImage, spec: str | Program, backend_name: str,
+                  lowering: str = "packed", stride: int | None = None, batch: int = 4096,
+                  progress: bool = True, key_bits: int = 2048,
+                  workers: int | None = None, dask: str | None = None) -> DenoiseRun:
+    """A noisy image -> a DenoiseRun. `spec` is anything compile_model takes, or a compiled
+    Program (then `lowering` and `key_bits` are its own)."""
+    program = spec if isinstance(spec, Program) else compile_model(spec, lowering,
+                                                                    key_bits=key_bits)
     geometry(program, stride)                    # validates --stride against the model
     if batch < 1:
         raise UsageError("--batch must be at least 1")

@@ -116,16 +116,9 @@ def denoise(noisy, output, spec, backend, lowering, stride, batch, key_bits, wor
 def psnr(reference, image):
     """Peak signal-to-noise ratio of IMAGE against REFERENCE, in dB."""
     from veil.models.images import read_image
-    from veil.models.noise import psnr as compute
-    ref, img = read_image(reference), read_image(image)
-    if ref.channels.shape != img.channels.shape:
-        raise UserError(f"wrong image size: {reference} is {_shape(ref)}, {image} is {_shape(img)}")
-    click.echo(f"{compute(ref.channels, img.channels):.2f} dB")
-
-
-def _shape(img) -> str:
-    c, h, w = img.channels.shape
-    return f"{w}x{h}" + (f"x{c}" if c > 1 else "")
+    from veil.models.noise import image_psnr
+    value = image_psnr(read_image(reference), read_image(image), reference, image)
+    click.echo(f"{value:.2f} dB")
 
 
 @main.command()
@@ -144,11 +137,14 @@ def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir
     """Run random patches through several backends and compare them bit for bit."""
     from veil.models.crosscheck import cross_check
     if report_dir is not None:
-        from veil.models.report.check import cross_check
-        cross_check = functools.partial(cross_check, report=report_dir)
-    ok, report = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits,
+        from veil.models.report.check import cross_check as check_with_report
+        ok, text = check_with_report(spec, backends.split(","), lowering, patches, seed,
+                                     key_bits, workers, report=report_dir)
+    else:
+        result = cross_check(spec, backends.split(","), lowering, patches, seed, key_bits,
                              workers)
-    click.echo(report)
+        ok, text = result.identical, result.summary
+    click.echo(text)
     sys.exit(0 if ok else 1)
 
 

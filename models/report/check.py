@@ -57,7 +57,7 @@ def _page(run: CheckRun, ok: bool, text: str, spec: str, seed: int):
     summary = "\n".join([text] + [f"{name}: {t}" for name, t in run.traffic.items()])
     stats_text, circuits = circuit_section(run.program)
     facts = [("command", "veil check"), ("model", f"{spec} ({run.program.model.name})"),
-             ("backends", ", ".join(run.names)), ("lowering", run.lowering),
+             ("backends", ", ".join(run.names)), ("lowering", run.program.lowering.value),
              ("patches", f"{n} (seed {seed})"),
              ("Paillier key", f"{run.program.security.modulus_bits} bits")]
     page = Page(f"Veil check: {spec} on {', '.join(run.names)}", facts, figures, verdict,
