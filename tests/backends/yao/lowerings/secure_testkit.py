@@ -15,6 +15,21 @@ from veil.backends.yao.lowerings.packed.model import PackedOwner, receive_packed
 from veil.backends.yao.lowerings.packed.user import PackedUser
 
 
+class RecordingChannel(InProcessChannel):
+    """An in-process channel end that keeps the payload of every frame of `kind` it receives
+    (what this party actually got, for the attack tests)."""
+
+    def __init__(self, kind, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind, self.payloads = kind, []
+
+    def recv(self, expected, max_payload=None):
+        payload = super().recv(expected, max_payload)
+        if expected is self.kind:
+            self.payloads.append(payload)
+        return payload
+
+
 def both(user_side, cloud_side, u_ch=None, c_ch=None):
     """user_side here, cloud_side in a thread; both results, (user's, cloud's); the first error
     re-raised. A side that fails closes its channel end (given), so the other stops at once

@@ -19,28 +19,14 @@ from veil.compiler.synthesis import high_width, join_masked, low_width
 from veil.models.catalog import compile_model
 from veil.util.errors import ProtocolError
 
-from .secure_testkit import both
+from .secure_testkit import RecordingChannel, both
 
 KAPPA, N = 40, 24
 
 
-class TablesRecorder(InProcessChannel):
-    """Keeps the payload of every GARBLED_TABLES frame this end receives."""
-
-    def __init__(self, *a, **k):
-        super().__init__(*a, **k)
-        self.tables: list[bytes] = []
-
-    def recv(self, expected, max_payload=None):
-        payload = super().recv(expected, max_payload)
-        if expected is Kind.GARBLED_TABLES:
-            self.tables.append(payload)
-        return payload
-
-
 def _session(scheme=None, accepted=None):
     a, b = queue.Queue(), queue.Queue()
-    g_ch, e_ch = InProcessChannel(a, b, 60.0), TablesRecorder(b, a, 60.0)
+    g_ch, e_ch = InProcessChannel(a, b, 60.0), RecordingChannel(Kind.GARBLED_TABLES, b, a, 60.0)
     sid = os.urandom(16)
     sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
 
@@ -82,7 +68,7 @@ def test_the_evaluator_decodes_the_masked_activation_under_each_scheme(scheme, b
     x = [((xm - rc) % (1 << acc)) - ((xm - rc) % (1 << acc) >> (acc - 1) << acc)
          for xm, rc in zip(x_masked, r_c)]
     assert y == [int(v) + ru for v, ru in zip(t.reference(np.array(x)), r_u)]
-    (tables,) = e_ch.tables
+    (tables,) = e_ch.payloads
     out_bits, consts = len(lin.outputs["y_low"]), (lin.const0 >= 0) + (lin.const1 >= 0)
     rows = N * 4 * -(-high_width(t, KAPPA) // 8)
     assert len(tables) == (64 + -(-lin.and_count * N * bits // 8) + 16 * consts * N

@@ -23,7 +23,7 @@ from veil.circuits.evaluate import evaluate as plain_evaluate
 from veil.compiler.synthesis import join_masked, low_width
 from veil.models.catalog import compile_model
 
-from .secure_testkit import both
+from .secure_testkit import RecordingChannel, both
 
 KAPPA, N = 40, 30
 STAGE = compile_model("tiny").activation(1)
@@ -42,18 +42,6 @@ class FakeCluster(InlineExecutor):
         return super().submit(fn, *args)
 
 
-class LabelsRecorder(InProcessChannel):
-    def __init__(self, *a, **k):
-        super().__init__(*a, **k)
-        self.labels: list[bytes] = []
-
-    def recv(self, expected, max_payload=None):
-        payload = super().recv(expected, max_payload)
-        if expected is Kind.LABELS:
-            self.labels.append(payload)
-        return payload
-
-
 @pytest.fixture
 def small_parts(monkeypatch):
     monkeypatch.setattr(GP, "PART_INSTANCES", 8)      # N = 30 -> 3 parts of 10
@@ -66,7 +54,7 @@ def _run(executor, monkeypatch):
     real_delta = GA.random_delta
     monkeypatch.setattr(GA, "random_delta", lambda: drawn.append(real_delta()) or drawn[-1])
     a, b = queue.Queue(), queue.Queue()
-    g_ch, e_ch = InProcessChannel(a, b, 60.0), LabelsRecorder(b, a, 60.0)
+    g_ch, e_ch = InProcessChannel(a, b, 60.0), RecordingChannel(Kind.LABELS, b, a, 60.0)
     sid = os.urandom(16)
     sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
 
@@ -83,7 +71,7 @@ def _run(executor, monkeypatch):
     r_c = [int(v) for v in rng.integers(0, 1 << acc, N)]
     y, r_u = both(lambda: evaluator.run(e_ch, STAGE, r_c),
                   lambda: garbler.run(g_ch, STAGE, x_masked), e_ch, g_ch)
-    return x_masked, r_c, y, r_u, e_ch.labels, drawn[0]
+    return x_masked, r_c, y, r_u, e_ch.payloads, drawn[0]
 
 
 def _exact(x_masked, r_c, y, r_u) -> bool:
