@@ -27,6 +27,18 @@ from PIL import Image
 from veil.bench.bench_network import serve, veil
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _patches(model: str, side: int) -> int:
+    from veil.models.catalog import compile_model
+    from veil.models.denoise import count_patches
+    return count_patches(compile_model(model, "packed", key_bits=2048), (side, side), 1, None)
+
+
 def main() -> None:
     from distributed import LocalCluster
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -74,6 +86,7 @@ def main() -> None:
             beside = job("small", "small", "small-beside.png")
             big_running = big.is_alive()
             big.join()
+            serving_cpu = _cpu_seconds(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -85,6 +98,9 @@ def main() -> None:
     print(f"small job alone: {alone:.1f} s; beside the large job: {beside:.1f} s "
           f"({beside / alone:.1f}x); the large job: {took['big']:.1f} s, still running when "
           f"the small one ended: {big_running}")
+    patches = sum(_patches(a.model, side) for side in (a.small, a.small, a.large))
+    print(f"the cloud's serving process: {serving_cpu:.1f} s of CPU for {patches} patches "
+          f"({serving_cpu / patches * 1e3:.0f} ms per patch, its two provisionings included)")
     print(f"every output equal to --backend plaintext: {same}")
     if not same:
         sys.exit(1)
