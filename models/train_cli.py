@@ -41,11 +41,14 @@ def _architecture(spec_path: Path):
 
 def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
                log=print, dataset: str = DEFAULT_DATASET, checkpoint: str | None = None,
-               every: int = 5000, resume: bool = False, until: int | None = None) -> Path | None:
+               every: int = 5000, resume: bool = False, until: int | None = None,
+               lr: float = 1e-3, lr_final: float = 1e-5) -> Path | None:
     """Train and write the weights; with `checkpoint`, save the state there every `every`
     steps (and continue it with `resume`). Stopped at `until` < steps: None, no weights."""
     if steps < 1 or batch < 1 or every < 1 or (until is not None and until < 1):
         raise UsageError("--steps, --batch, --every and --until must be at least 1")
+    if not 0 < lr_final <= lr:
+        raise UsageError("want 0 < --lr-final <= --lr")
     if checkpoint is None and (resume or until is not None):
         raise UsageError("--resume and --until need --checkpoint FILE")
     if checkpoint is not None and not resume and Path(checkpoint).exists():
@@ -68,7 +71,7 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
     cfg = TrainConfig(input_size=g.input_size, output_size=g.output_size,
                       hidden=tuple(L.n_out for L in model.layers[:-1]),
                       scale=norm.scale, offset=norm.offset, steps=steps, batch=batch, seed=seed,
-                      residual=model.residual)
+                      residual=model.residual, lr=lr, lr_final=lr_final)
     float_act = act.float_activation()
     images = load_training_images(dataset)
     run = describe_run(cfg, f"{act.name} {float_act!r}", images)

@@ -167,13 +167,17 @@ def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir
               help="Steps between checkpoints.")
 @click.option("--resume", is_flag=True, help="Continue the run saved in --checkpoint.")
 @click.option("--until", type=int, help="Stop after this step (checkpoint written), to resume later.")
+@click.option("--lr", type=float, default=1e-3, show_default=True,
+              help="Adam's learning rate at the start (cosine decay to --lr-final).")
+@click.option("--lr-final", type=float, default=1e-5, show_default=True)
 @one_line_errors
-def train(spec, output, steps, batch, seed, data, checkpoint, every, resume, until):
+def train(spec, output, steps, batch, seed, data, checkpoint, every, resume, until, lr,
+          lr_final):
     """Train the weights of SPEC on pictures from the scikit-image/-learn wheels (sigma 25)."""
     from veil.models.train_cli import train_spec
     path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True),
                       dataset=data, checkpoint=checkpoint, every=every, resume=resume,
-                      until=until)
+                      until=until, lr=lr, lr_final=lr_final)
     if path is not None:
         click.echo(f"weights written to {path}", err=True)
 

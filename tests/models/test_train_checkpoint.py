@@ -73,6 +73,7 @@ def ckpt(spec, tmp_path):
     (["--batch", "8"], "batch is 16 there, 8 here"),
     (["--seed", "7"], "seed is 5 there, 7 here"),
     (["--data", "skimage16"], "training pictures is"),
+    (["--lr", "0.002"], "lr is 0.001 there, 0.002 here"),
 ])
 def test_checkpoint_of_another_config_is_refused(spec, ckpt, change, message):
     args = dict(zip(STEPS[::2], STEPS[1::2]))
@@ -127,3 +128,4 @@ def test_checkpoint_options_are_checked_before_any_work(spec, ckpt, tmp_path):
                    "does not exist")
     one_line_error(run(spec, *STEPS, "--checkpoint", tmp_path / "y.ckpt", "--every", "0"),
                    "at least 1")
+    one_line_error(run(spec, *STEPS, "--lr", "1e-6"), "want 0 < --lr-final <= --lr")
