@@ -8,37 +8,23 @@ list holdout, Set12, BSD68 gets seed + k whatever --sets says), denoised by the 
 backend with the spec's own activation (float-approx: tanh* for the shipped specs) and no
 fixed point, so a candidate is measured in seconds per set instead of minutes; fixed point
 costs compact 0.004-0.006 dB more (docs/quality.md). `=WEIGHTS.npz` puts a weights file in
-place of the spec's own `weights` clause (e.g. a candidate trained with `veil train -o`).
+place of the spec's own `weights` clause (e.g. a candidate trained with `veil train -o`), or
+the weights inside a `veil train --checkpoint` file (a run in progress: mid-schedule weights).
 """
 from __future__ import annotations
 
 import argparse
-import re
 import time
-from pathlib import Path
 
 import numpy as np
 
 from veil.backends.catalog import get_backend
 from veil.bench.quality import test_images
-from veil.models.catalog import compile_model, resolve_spec
+from veil.bench.trained_program import program_for
 from veil.models.denoise import denoise_channels
 from veil.models.noise import add_noise, psnr
 
 ALL_SETS = ("holdout", "set12", "bsd68")
-
-
-def program_for(arg: str):
-    """`SPEC` or `SPEC=WEIGHTS.npz` -> (label, compiled program)."""
-    spec, _, weights = arg.partition("=")
-    if not weights:
-        return spec, compile_model(spec)
-    text = resolve_spec(spec).read_text()
-    text, n = re.subn(r'weights\s+("[^"]*"|random\s+seed\s+\d+)',
-                      f'weights "{Path(weights).resolve()}"', text)
-    if n != 1:
-        raise SystemExit(f"{spec}: no single weights clause to replace")
-    return Path(weights).stem, compile_model(text, source=spec)
 
 
 def evaluate(program, backend, images, stride=None) -> dict[str, list[float]]:

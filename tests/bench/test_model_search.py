@@ -5,7 +5,7 @@ import pytest
 
 from veil.backends.catalog import get_backend
 from veil.bench.candidates import cost_per_pixel, parse_shape, spec_text
-from veil.bench.float_quality import program_for
+from veil.bench.trained_program import program_for
 from veil.models.catalog import load_model
 
 
@@ -47,3 +47,18 @@ def test_candidate_spec_keeps_compacts_numbers_and_takes_a_weights_file(tmp_path
     expect = ((h + centre) * 0.2 + 0.5) * 255
     np.testing.assert_allclose(get_backend("float").run_pixels(program, patch), expect,
                                rtol=1e-9)
+
+
+def test_a_checkpoints_weights_can_be_evaluated(tmp_path):
+    from veil.models.train_checkpoint import save_checkpoint
+    from veil.models.training import TrainConfig, initial_state
+    spec = tmp_path / "c.veil"
+    spec.write_text(spec_text("6-4-2"))
+    state = initial_state(TrainConfig(input_size=6, output_size=2, hidden=(4,), scale=1 / 51,
+                                      offset=-2.5, seed=9))
+    save_checkpoint(tmp_path / "run.ckpt", state, {"any": "run"})
+    label, program = program_for(f"{spec}={tmp_path / 'run.ckpt'}")
+    assert label == "run"
+    for layer, w, b in zip(program.model.layers, state.params[::2], state.params[1::2]):
+        np.testing.assert_array_equal(layer.weights_float, w)
+        np.testing.assert_array_equal(layer.bias_float, b)
