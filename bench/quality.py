@@ -1,6 +1,6 @@
 """Denoising quality: PSNR of noisy, BM3D, float (tanh), float tanh*, plaintext fixed point.
 
-    python bench/quality.py [--model compact] [--sets holdout,set12,bsd68] [--sigma 25]
+    python bench/quality.py [--model compact|SPEC[=WEIGHTS.npz]] [--sets holdout,set12,bsd68] [--sigma 25]
                             [--seed 0] [--stride S] [--no-bm3d] [--markdown FILE]
 
 Test images: the scikit-image pictures held out from training (camera, astronaut, coffee,
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from veil.backends.catalog import get_backend
+from veil.bench.trained_program import program_for
 from veil.models.catalog import compile_model
 from veil.models.denoise import denoise_channels
 from veil.models.images import read_image
@@ -51,7 +52,7 @@ def main() -> None:
     ap.add_argument("--no-bm3d", action="store_true")
     ap.add_argument("--markdown", help="Write the per-image table to this file.")
     args = ap.parse_args()
-    program = compile_model(args.model)
+    program = program_for(args.model)[1] if "=" in args.model else compile_model(args.model)
     backends = {m: get_backend(m) for m in ("float", "float-approx", "plaintext")}
     methods = [m for m in METHODS if not (m == "bm3d" and args.no_bm3d)]
     rows, t_method = [], {m: 0.0 for m in methods}

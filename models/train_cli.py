@@ -18,7 +18,9 @@ from veil.compiler import ast
 from veil.compiler.check import check, load_prelude
 from veil.compiler.parser import parse_file
 from veil.models.catalog import resolve_spec
-from veil.models.training import TrainConfig, train
+from veil.models.train_images import DEFAULT_DATASET, load_training_images
+from veil.models.train_checkpoint import describe_run, load_checkpoint, save_checkpoint
+from veil.models.training import TrainConfig, initial_state, run_steps, weights_of
 from veil.util.atomic import atomic_write_bytes
 from veil.util.errors import SpecError, UsageError
 
@@ -38,9 +40,21 @@ def _architecture(spec_path: Path):
 
 
 def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
-               log=print) -> Path:
-    if steps < 1 or batch < 1:
-        raise UsageError("--steps and --batch must be at least 1")
+               log=print, dataset: str = DEFAULT_DATASET, checkpoint: str | None = None,
+               every: int = 5000, resume: bool = False, until: int | None = None,
+               lr: float = 1e-3, lr_final: float = 1e-5) -> Path | None:
+    """Train and write the weights; with `checkpoint`, save the state there every `every`
+    steps (and continue it with `resume`). Stopped at `until` < steps: None, no weights."""
+    if steps < 1 or batch < 1 or every < 1 or (until is not None and until < 1):
+        raise UsageError("--steps, --batch, --every and --until must be at least 1")
+    if not 0 < lr_final <= lr:
+        raise UsageError("want 0 < --lr-final <= --lr")
+    if checkpoint is None and (resume or until is not None):
+        raise UsageError("--resume and --until need --checkpoint FILE")
+    if checkpoint is not None and not resume and Path(checkpoint).exists():
+        raise UsageError(f"{checkpoint} exists: add --resume to continue that run, or remove it")
+    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
+        raise UsageError(f"{checkpoint}: folder {Path(checkpoint).parent} does not exist")
     path = resolve_spec(spec)
     model, target = _architecture(path)
     if output is None:
@@ -57,11 +71,26 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
     cfg = TrainConfig(input_size=g.input_size, output_size=g.output_size,
                       hidden=tuple(L.n_out for L in model.layers[:-1]),
                       scale=norm.scale, offset=norm.offset, steps=steps, batch=batch, seed=seed,
-                      residual=model.residual)
+                      residual=model.residual, lr=lr, lr_final=lr_final)
+    float_act = act.float_activation()
+    images = load_training_images(dataset)
+    run = describe_run(cfg, f"{act.name} {float_act!r}", images)
+    if resume:
+        state = load_checkpoint(Path(checkpoint), run)
+        log(f"resuming {checkpoint} at step {state.step} of {steps}")
+    else:
+        state = initial_state(cfg)
+    save = (lambda st: save_checkpoint(Path(checkpoint), st, run)) if checkpoint else None
     t0 = time.time()
-    weights = train(cfg, act.float_activation(), log=log, log_every=max(1, min(5000, steps // 10)))
-    log(f"trained {steps} steps of {batch} patches in {time.time() - t0:.0f} s")
+    run_steps(cfg, float_act, images, state, until=until, every=every if checkpoint else 0,
+              save=save or (lambda st: None), log=log, log_every=max(1, min(5000, steps // 10)))
+    if state.step < steps:
+        log(f"stopped at step {state.step} of {steps}; the run continues with --resume "
+            f"--checkpoint {checkpoint}")
+        return None
+    log(f"trained {steps} steps of {batch} patches in {time.time() - t0:.0f} s "
+        f"({state.elapsed:.0f} s in all)")
     buf = io.BytesIO()
-    np.savez(buf, **weights)
+    np.savez(buf, **weights_of(state))
     atomic_write_bytes(Path(output), buf.getvalue())
     return Path(output)

@@ -73,21 +73,57 @@ def glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
     return rng.uniform(-bound, bound, size=(fan_out, fan_in)).astype(np.float32)
 
 
-def train(cfg: TrainConfig, act: FloatActivation, log=print, log_every: int = 2000,
-          images: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Return float32 weights {'w1','b1',...} with w_k of shape (out, in)."""
+@dataclass
+class TrainState:
+    """Everything a run needs to continue bit for bit: a checkpoint stores exactly this."""
+    params: list[np.ndarray]         # w1, b1, w2, b2, ... (w_k of shape (out, in))
+    m: list[np.ndarray]              # Adam's first moments
+    v: list[np.ndarray]              # Adam's second moments
+    rng: np.random.Generator         # the one generator of the run (initialisation, patches)
+    step: int = 0                    # steps done
+    run_loss: float = 0.0            # loss summed since the last log line
+    elapsed: float = 0.0             # seconds of training so far
+
+
+def initial_state(cfg: TrainConfig) -> TrainState:
     rng = np.random.default_rng(cfg.seed)
-    images = load_training_images() if images is None else images
-    sampler = PatchSampler(images, cfg, rng)
     sizes = [cfg.input_size ** 2, *cfg.hidden, cfg.output_size ** 2]
     params = []
     for fi, fo in zip(sizes[:-1], sizes[1:]):
         params += [glorot(rng, fi, fo), np.zeros(fo, np.float32)]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
+    return TrainState(params, [np.zeros_like(p) for p in params],
+                      [np.zeros_like(p) for p in params], rng)
+
+
+def weights_of(state: TrainState) -> dict[str, np.ndarray]:
+    """Float32 weights {'w1','b1',...} with w_k of shape (out, in)."""
+    out = {}
+    for k in range(len(state.params) // 2):
+        out[f"w{k + 1}"] = state.params[2 * k]
+        out[f"b{k + 1}"] = state.params[2 * k + 1]
+    return out
+
+
+def train(cfg: TrainConfig, act: FloatActivation, log=print, log_every: int = 2000,
+          images: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Train from scratch to cfg.steps and return the weights (see weights_of)."""
+    images = load_training_images() if images is None else images
+    state = initial_state(cfg)
+    run_steps(cfg, act, images, state, log=log, log_every=log_every)
+    return weights_of(state)
+
+
+def run_steps(cfg: TrainConfig, act: FloatActivation, images: list[np.ndarray],
+              state: TrainState, until: int | None = None, every: int = 0,
+              save=lambda state: None, log=print, log_every: int = 2000) -> TrainState:
+    """Continue `state` up to step `until` (default cfg.steps), calling save(state) every
+    `every` steps and at the end; the same steps give the same bits however they are split."""
+    until = cfg.steps if until is None else min(until, cfg.steps)
+    sampler = PatchSampler(images, cfg, state.rng)
+    params, m, v = state.params, state.m, state.v
     b1, b2, eps = 0.9, 0.999, 1e-8
-    t0, run_loss = time.time(), 0.0
-    for step in range(1, cfg.steps + 1):
+    t0 = time.time() - state.elapsed
+    for step in range(state.step + 1, until + 1):
         x, target = sampler.draw(cfg.batch)
         # forward
         acts, pre = [x], []
@@ -96,7 +132,7 @@ def train(cfg: TrainConfig, act: FloatActivation, log=print, log_every: int = 20
             pre.append(z)
             acts.append(act(z) if li + 2 < len(params) else z)
         err = acts[-1] - target
-        run_loss += float(np.mean(err ** 2))
+        state.run_loss += float(np.mean(err ** 2))
         # backward
         grads = [None] * len(params)
         g = (2.0 / err.size) * err
@@ -114,15 +150,14 @@ def train(cfg: TrainConfig, act: FloatActivation, log=print, log_every: int = 20
             vv *= b2
             vv += (1 - b2) * gr * gr
             p -= (lr / c1) * mm / (np.sqrt(vv / c2) + eps)
+        state.step, state.elapsed = step, time.time() - t0
         if step % log_every == 0:
-            mse = run_loss / log_every
+            mse = state.run_loss / log_every
             psnr = 10 * np.log10(255.0 ** 2 / (mse / cfg.scale ** 2))
-            el = time.time() - t0
+            el = state.elapsed
             log(f"step {step}/{cfg.steps}  train mse {mse:.5f} (~{psnr:.2f} dB)  "
                 f"lr {lr:.2e}  {el:.0f}s elapsed, {el / step * (cfg.steps - step):.0f}s left")
-            run_loss = 0.0
-    out = {}
-    for k in range(len(params) // 2):
-        out[f"w{k + 1}"] = params[2 * k]
-        out[f"b{k + 1}"] = params[2 * k + 1]
-    return out
+            state.run_loss = 0.0
+        if (every and step % every == 0) or step == until:
+            save(state)
+    return state

@@ -155,12 +155,27 @@ def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir
 @click.option("--steps", type=int, default=240_000, show_default=True)
 @click.option("--batch", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--data", default="wheels", show_default=True,
+              help="Training pictures: wheels (scikit-image and scikit-learn) or skimage16.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False),
+              help="Save the whole training state to this file (atomically) as it goes.")
+@click.option("--every", type=int, default=5000, show_default=True,
+              help="Steps between checkpoints.")
+@click.option("--resume", is_flag=True, help="Continue the run saved in --checkpoint.")
+@click.option("--until", type=int, help="Stop after this step (checkpoint written), to resume later.")
+@click.option("--lr", type=float, default=1e-3, show_default=True,
+              help="Adam's learning rate at the start (cosine decay to --lr-final).")
+@click.option("--lr-final", type=float, default=1e-5, show_default=True)
 @one_line_errors
-def train(spec, output, steps, batch, seed):
-    """Train the weights of SPEC on the scikit-image training pictures (sigma 25)."""
+def train(spec, output, steps, batch, seed, data, checkpoint, every, resume, until, lr,
+          lr_final):
+    """Train the weights of SPEC on pictures from the scikit-image/-learn wheels (sigma 25)."""
     from veil.models.train_cli import train_spec
-    path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True))
-    click.echo(f"weights written to {path}", err=True)
+    path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True),
+                      dataset=data, checkpoint=checkpoint, every=every, resume=resume,
+                      until=until, lr=lr, lr_final=lr_final)
+    if path is not None:
+        click.echo(f"weights written to {path}", err=True)
 
 
 from veil.bench_cli import bench  # noqa: E402  (modules of their own, registered here)

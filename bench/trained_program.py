@@ -1,0 +1,39 @@
+"""A spec compiled with a weights file of one's choosing: `SPEC=WEIGHTS.npz` on the command
+lines of bench/quality.py and bench/float_quality.py. WEIGHTS is a weights .npz (`veil train
+-o`) or a `veil train --checkpoint` file, whose current (mid-schedule) weights are used.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from veil.models.catalog import compile_model, resolve_spec
+
+
+def program_for(arg: str):
+    """`SPEC` or `SPEC=WEIGHTS.npz` -> (label, compiled program)."""
+    spec, _, weights = arg.partition("=")
+    if not weights:
+        return spec, compile_model(spec)
+    weights = _weights_file(Path(weights))
+    text = resolve_spec(spec).read_text()
+    text, n = re.subn(r'weights\s+("[^"]*"|random\s+seed\s+\d+)',
+                      f'weights "{Path(weights).resolve()}"', text)
+    if n != 1:
+        raise SystemExit(f"{spec}: no single weights clause to replace")
+    return Path(weights).stem, compile_model(text, source=spec)
+
+
+def _weights_file(path: Path) -> Path:
+    """A weights .npz as it is, or a checkpoint's weights written to a temporary .npz."""
+    with np.load(path) as z:
+        if "p0" not in z.files:
+            return path
+        params = [z[f"p{i}"] for i in range(sum(f[0] == "p" for f in z.files))]
+    weights = {f"{'wb'[i % 2]}{i // 2 + 1}": p for i, p in enumerate(params)}
+    out = Path(tempfile.mkdtemp(prefix="veil-ckpt-")) / f"{path.stem}.npz"
+    np.savez(out, **weights)
+    return out
