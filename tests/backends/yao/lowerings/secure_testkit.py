@@ -30,6 +30,26 @@ class RecordingChannel(InProcessChannel):
         return payload
 
 
+def ot_session(recorded_kind):
+    """A garbler's and an evaluator's channel ends (the evaluator's records frames of
+    `recorded_kind`) with the OT extension's base OTs done: (sender, g_ch, receiver, e_ch)."""
+    import queue
+    from veil.backends.yao.framing.kinds import Kind
+    from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
+    from veil.backends.yao.ot.messages import BaseOTStart
+    a, b = queue.Queue(), queue.Queue()
+    g_ch, e_ch = InProcessChannel(a, b, 60.0), RecordingChannel(recorded_kind, b, a, 60.0)
+    sid = os.urandom(16)
+    sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
+
+    def evaluator_setup():
+        e_ch.send(Kind.OT, receiver.setup().to_bytes())
+        receiver.finish_setup(e_ch.recv(Kind.OT))
+    both(evaluator_setup, lambda: g_ch.send(Kind.OT, sender.setup(
+        BaseOTStart.from_bytes(g_ch.recv(Kind.OT))).to_bytes()), e_ch, g_ch)
+    return sender, g_ch, receiver, e_ch
+
+
 def both(user_side, cloud_side, u_ch=None, c_ch=None):
     """user_side here, cloud_side in a thread; both results, (user's, cloud's); the first error
     re-raised. A side that fails closes its channel end (given), so the other stops at once

@@ -3,38 +3,24 @@ each garbling scheme: the evaluator decodes y' = t(x) + r_u exactly; the tables 
 scheme's size (three-halves, the default, is 197 bits per AND against half-gates' 256) plus
 the translation rows; an evaluator that accepts only some schemes refuses a frame garbled by
 another before using it."""
-import os
-import queue
 
 import numpy as np
 import pytest
 
-from veil.backends.yao.framing.channel import InProcessChannel
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.lowerings.garbled_activation import ActivationEvaluator, ActivationGarbler
-from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
-from veil.backends.yao.ot.messages import BaseOTStart
 from veil.circuits.evaluate import evaluate as plain_evaluate
 from veil.compiler.synthesis import high_width, join_masked, low_width
 from veil.models.catalog import compile_model
 from veil.util.errors import ProtocolError
 
-from .secure_testkit import RecordingChannel, both
+from .secure_testkit import both, ot_session
 
 KAPPA, N = 40, 24
 
 
 def _session(scheme=None, accepted=None):
-    a, b = queue.Queue(), queue.Queue()
-    g_ch, e_ch = InProcessChannel(a, b, 60.0), RecordingChannel(Kind.GARBLED_TABLES, b, a, 60.0)
-    sid = os.urandom(16)
-    sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
-
-    def evaluator_setup():
-        e_ch.send(Kind.OT, receiver.setup().to_bytes())
-        receiver.finish_setup(e_ch.recv(Kind.OT))
-    both(evaluator_setup, lambda: g_ch.send(Kind.OT, sender.setup(
-        BaseOTStart.from_bytes(g_ch.recv(Kind.OT))).to_bytes()), e_ch, g_ch)
+    sender, g_ch, receiver, e_ch = ot_session(Kind.GARBLED_TABLES)
     kw = {} if accepted is None else {"schemes": accepted}
     return (ActivationGarbler(sender, KAPPA, scheme), g_ch,
             ActivationEvaluator(receiver, KAPPA, **kw), e_ch)

@@ -4,26 +4,22 @@ regenerates x_masked's zero-labels from the seeds (the exact decoding depends on
 receives from a batch in parts holds two labels of one wire (which would hand it R), while a
 garbler that reused one seed for every part does exactly that."""
 import os
-import queue
 
 import numpy as np
 import pytest
 
 from veil.backends.executor import InlineExecutor
-from veil.backends.yao.framing.channel import InProcessChannel
 from veil.backends.yao.framing.kinds import Kind
 from veil.backends.yao.gc.join import join_garbled
 from veil.backends.yao.gc.labels import random_delta, random_labels
 from veil.backends.yao.gc.wire import gc_to_bytes
 from veil.backends.yao.lowerings import garbling_parts as GP
 from veil.backends.yao.lowerings import garbled_activation as GA
-from veil.backends.yao.ot.extension import OTExtReceiver, OTExtSender
-from veil.backends.yao.ot.messages import BaseOTStart
 from veil.circuits.evaluate import evaluate as plain_evaluate
 from veil.compiler.synthesis import join_masked, low_width
 from veil.models.catalog import compile_model
 
-from .secure_testkit import RecordingChannel, both
+from .secure_testkit import both, ot_session
 
 KAPPA, N = 40, 30
 STAGE = compile_model("tiny").activation(1)
@@ -53,16 +49,7 @@ def _run(executor, monkeypatch):
     drawn = []
     real_delta = GA.random_delta
     monkeypatch.setattr(GA, "random_delta", lambda: drawn.append(real_delta()) or drawn[-1])
-    a, b = queue.Queue(), queue.Queue()
-    g_ch, e_ch = InProcessChannel(a, b, 60.0), RecordingChannel(Kind.LABELS, b, a, 60.0)
-    sid = os.urandom(16)
-    sender, receiver = OTExtSender(sid), OTExtReceiver(sid)
-
-    def evaluator_setup():
-        e_ch.send(Kind.OT, receiver.setup().to_bytes())
-        receiver.finish_setup(e_ch.recv(Kind.OT))
-    both(evaluator_setup, lambda: g_ch.send(Kind.OT, sender.setup(
-        BaseOTStart.from_bytes(g_ch.recv(Kind.OT))).to_bytes()), e_ch, g_ch)
+    sender, g_ch, receiver, e_ch = ot_session(Kind.LABELS)
     garbler = GA.ActivationGarbler(sender, KAPPA, executor=executor)
     evaluator = GA.ActivationEvaluator(receiver, KAPPA)
     rng = np.random.default_rng(11)  # test data only
