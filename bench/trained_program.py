@@ -18,22 +18,24 @@ def program_for(arg: str):
     spec, _, weights = arg.partition("=")
     if not weights:
         return spec, compile_model(spec)
-    weights = _weights_file(Path(weights))
-    text = resolve_spec(spec).read_text()
-    text, n = re.subn(r'weights\s+("[^"]*"|random\s+seed\s+\d+)',
-                      f'weights "{Path(weights).resolve()}"', text)
-    if n != 1:
-        raise SystemExit(f"{spec}: no single weights clause to replace")
-    return Path(weights).stem, compile_model(text, source=spec)
+    with tempfile.TemporaryDirectory(prefix="veil-ckpt-") as scratch:
+        path = _weights_file(Path(weights), Path(scratch))
+        text = resolve_spec(spec).read_text()
+        text, n = re.subn(r'weights\s+("[^"]*"|random\s+seed\s+\d+)',
+                          f'weights "{path.resolve()}"', text)
+        if n != 1:
+            raise SystemExit(f"{spec}: no single weights clause to replace")
+        # compiling reads the weights, so a checkpoint's temporary copy can go afterwards
+        return Path(weights).stem, compile_model(text, source=spec)
 
 
-def _weights_file(path: Path) -> Path:
-    """A weights .npz as it is, or a checkpoint's weights written to a temporary .npz."""
+def _weights_file(path: Path, scratch: Path) -> Path:
+    """A weights .npz as it is, or a checkpoint's weights written to a .npz in `scratch`."""
     with np.load(path) as z:
         if "p0" not in z.files:
             return path
         params = [z[f"p{i}"] for i in range(sum(f[0] == "p" for f in z.files))]
     weights = {f"{'wb'[i % 2]}{i // 2 + 1}": p for i, p in enumerate(params)}
-    out = Path(tempfile.mkdtemp(prefix="veil-ckpt-")) / f"{path.stem}.npz"
+    out = scratch / f"{path.stem}.npz"
     np.savez(out, **weights)
     return out

@@ -5,7 +5,9 @@ backends) are imported inside the functions: `import veil` stays cheap. docs/api
 every function with an example."""
 from __future__ import annotations
 
+import functools
 import os
+import re
 from typing import TYPE_CHECKING, Sequence
 
 from veil.compiled import Program
@@ -17,6 +19,28 @@ if TYPE_CHECKING:
     from veil.models.crosscheck import CheckResult
 
 
+# The shared code (veil.models, the compiler, the backends) names the command's flags in its
+# messages; from Python the same option is a keyword argument.
+_KEYWORDS = {"stride", "batch", "key-bits", "kappa", "workers", "dask", "patches", "backend",
+             "lowering"}
+
+
+def _in_python_terms(fn):
+    """Re-raise a UsageError naming `--key-bits` as one naming `key_bits` (same class)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as exc:
+            text = re.sub(r"--([a-z][a-z-]*)",
+                          lambda m: m[1].replace("-", "_") if m[1] in _KEYWORDS else m[0],
+                          str(exc))
+            exc.args = (text,)
+            raise
+    return wrapper
+
+
+@_in_python_terms
 def compile(spec: str | os.PathLike, lowering: str = "packed", key_bits: int = 2048,
             kappa: int = 40) -> Program:
     """A built-in model's name ("compact", "tiny", "burger"), a path to a .veil file, or spec
@@ -37,6 +61,7 @@ def _program_ir(model, lowering: str | None, key_bits: int | None):
     return model.ir
 
 
+@_in_python_terms
 def denoise(image: np.ndarray, model: str | os.PathLike | Program = "compact",
             backend: str = "plaintext", *, lowering: str | None = None,
             stride: int | None = None, batch: int = 4096, key_bits: int | None = None,
@@ -55,6 +80,7 @@ def denoise(image: np.ndarray, model: str | os.PathLike | Program = "compact",
     return array_of(run.result, img.bit_depth)
 
 
+@_in_python_terms
 def check(model: str | os.PathLike | Program,
           backends: Sequence[str] | str = ("plaintext", "yao"), patches: int = 8,
           seed: int = 0, key_bits: int | None = None, *, lowering: str | None = None,

@@ -125,6 +125,23 @@ def test_denoise_bug_is_internal_not_bad_input(monkeypatch, cache_home, tmp_path
     assert not (tmp_path / "out.png").exists()
 
 
+def test_full_disk_is_one_line_exit_1_and_leaves_nothing(monkeypatch, cache_home, tmp_path, png):
+    """A full disk is the machine's state, not a bug: one line, exit 1, no crash report, and
+    no output file or temporary left behind (the write fails half-way through)."""
+    import errno
+
+    def disk_fills(self, fp, *args, **kwargs):
+        Path(fp).write_bytes(b"\x89PNG half an image")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr("PIL.Image.Image.save", disk_fills)
+    before = set(tmp_path.iterdir())
+    code, line = fail("denoise", png, "-o", tmp_path / "out.png", "--model", "tiny", "--quiet",
+                      "--backend", "plaintext")
+    assert code == EXIT_ERROR and "No space left on device" in line, line
+    assert set(tmp_path.iterdir()) == before            # no out.png, no temporary
+    assert not (cache_home / "veil").exists()
+
+
 # -- (c) a bad spec still gives FILE:LINE:COL --------------------------------------------------
 def test_spec_error_is_file_line_col(tmp_path):
     spec = tmp_path / "bad.veil"

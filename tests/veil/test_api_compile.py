@@ -98,7 +98,9 @@ def test_a_path_spec_text_and_a_name_compile_alike(tiny, tmp_path, monkeypatch):
 def test_errors_are_one_line_veil_errors(tiny):
     cases = [(lambda: veil.compile("no-such-model"), veil.UsageError, "no built-in model"),
              (lambda: veil.compile("tiny", lowering="fast"), veil.UsageError, "unknown lowering"),
-             (lambda: veil.compile("tiny", key_bits=100), veil.UsageError, "100"),
+             (lambda: veil.compile("tiny", key_bits=100), veil.UsageError,
+              "key_bits must be an even number"),
+             (lambda: veil.compile("tiny", kappa=0), veil.UsageError, "kappa must be positive"),
              (lambda: veil.compile("model m {\n  patch 5 -> 1\n  dense 25 -> 1 relu\n}\n"),
               veil.SpecError, "<spec text>:"),
              (lambda: tiny.to_bristol(3), veil.UsageError, "layer 3 has no activation"),

@@ -102,10 +102,13 @@ def test_bad_input_is_a_one_line_error_before_any_work(tiny, monkeypatch):
     options = [(dict(backend="quantum"), "unknown backend 'quantum'"),
                (dict(stride=0), "stride must be between 1 and"),
                (dict(batch=0), "batch must be at least 1"),
-               (dict(dask="tcp://127.0.0.1:1"), "--dask applies to --backend yao only")]
+               (dict(dask="tcp://127.0.0.1:1"), "dask applies to backend yao only"),
+               (dict(workers=2, dask="tcp://127.0.0.1:1", backend="yao"),
+                "workers and dask exclude each other")]
     for kwargs, words in options:
-        with pytest.raises(veil.UsageError, match=words):
+        with pytest.raises(veil.UsageError, match=words) as info:
             veil.denoise(good, model=tiny, **kwargs)
+        assert "--" not in str(info.value)          # the keyword, not the command's flag
     with pytest.raises(veil.UsageError, match="no built-in model"):
         veil.denoise(good, model="nonexistent")
     assert calls == []
