@@ -35,8 +35,9 @@ def readme_commands() -> list[str]:
 def test_setup_commands():
     setup = [b.strip() for b in _blocks()[:2]]
     assert setup[0].startswith("python3 -m venv .venv") and "pip install -e ." in setup[0]
-    assert "pip install -e '.[test]' && pytest -q" in setup[1]
-    assert (ROOT / ".ci" / "run").read_text().count("pip install -e '.[test]' && pytest -q") == 1
+    test_command = "pip install -e '.[test]' && pytest -q -n auto"
+    assert setup[1].rstrip().endswith(test_command)
+    assert (ROOT / ".ci" / "run").read_text().count(test_command + "\n") == 1
 
 
 def _args(command: str) -> list[str]:

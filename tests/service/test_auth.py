@@ -128,7 +128,7 @@ def test_replayed_answer_from_another_connection_fails(keys, lookup):
     (b"short", "user 'alice' for model 'compact' failed"),
     (os.urandom(100), "exceeds the limit of 32"),
     (b"", "user 'alice' for model 'compact' failed"),
-])
+], ids=["random-32", "short", "random-100", "empty"])      # stable ids: one collection per worker
 def test_garbage_answers_fail(keys, lookup, answer, message):
     server_end, user_end = InProcessChannel.pair(timeout=5)
     out = run_server(lookup, server_end)

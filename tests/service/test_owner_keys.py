@@ -70,7 +70,7 @@ def _ec_pem(private: bool) -> bytes:
     (b"veil-owner-public-key 1\ngarbage", "cannot load owner public key"),
     (b"veil-owner-key 1\n" + _ec_pem(True), "not a veil owner public key"),
     (b"x" * 5000, "larger than 4096 bytes"),
-])
+], ids=["pem-only", "version-2", "ec-key", "garbage", "private-key", "too-large"])
 def test_bad_public_key_files_are_one_line(tmp_path, content, message):
     path = tmp_path / "bad.pub"
     path.write_bytes(content)
