@@ -29,15 +29,18 @@ class CheckpointError(UsageError):
     """A checkpoint that cannot be read, is damaged, or belongs to another run."""
 
 
-def describe_run(cfg: TrainConfig, activation: str, images: list[np.ndarray]) -> dict:
-    """What must be equal for a checkpoint to continue this run."""
+def describe_run(cfg: TrainConfig, activation: str, images: list[np.ndarray],
+                 init: str | None = None) -> dict:
+    """What must be equal for a checkpoint to continue this run (`init`: the SHA-256 of the
+    weights a warm restart starts from; absent for a run from random weights)."""
     h = hashlib.sha256()
     for im in images:
         h.update(np.asarray(im.shape, np.int64).tobytes())
         h.update(np.ascontiguousarray(im, np.float64).tobytes())
     config = {k: list(v) if isinstance(v, tuple) else v
               for k, v in dataclasses.asdict(cfg).items()}
-    return {"config": config, "activation": activation, "pictures_sha256": h.hexdigest()}
+    run = {"config": config, "activation": activation, "pictures_sha256": h.hexdigest()}
+    return run if init is None else {**run, "init_sha256": init}
 
 
 def _digest(meta: bytes, arrays: dict[str, np.ndarray]) -> str:
@@ -63,7 +66,8 @@ def save_checkpoint(path: Path, state: TrainState, run: dict) -> None:
 
 def _first_difference(saved: dict, wanted: dict) -> str:
     flat = lambda d: {**d["config"], "activation": d["activation"],
-                      "training pictures": d["pictures_sha256"][:12]}
+                      "training pictures": d["pictures_sha256"][:12],
+                      "initial weights": d.get("init_sha256", "random")[:12]}
     a, b = flat(saved), flat(wanted)
     for key in b:
         if a.get(key) != b[key]:

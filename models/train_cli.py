@@ -8,8 +8,10 @@ from the spec: training uses the spec's piecewise activation in float (tanh* for
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +41,36 @@ def _architecture(spec_path: Path):
     return check(tree, load_prelude()), target
 
 
+def load_start_weights(path: str, state) -> tuple[list[np.ndarray], str]:
+    """The float32 parameters in a weights .npz (w1, b1, w2, ...) shaped like `state`'s, and
+    their SHA-256 (so that a checkpoint of the run names what it started from)."""
+    names = [f"{kind}{i}" for i in range(1, len(state.params) // 2 + 1) for kind in "wb"]
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            found = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise UsageError(f"--init {path}: not a readable weights file ({type(e).__name__})"
+                         ) from None
+    digest = hashlib.sha256()
+    for name, here in zip(names, state.params):
+        there = found.get(name)
+        if there is None or there.shape != here.shape:
+            got = "missing" if there is None else f"{there.shape}"
+            raise UsageError(f"--init {path}: weights of another architecture ({name} is "
+                             f"{got} there, {here.shape} here)")
+        digest.update(np.ascontiguousarray(there, np.float32).tobytes())
+    return [found[n].astype(np.float32) for n in names], digest.hexdigest()
+
+
 def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
                log=print, dataset: str = DEFAULT_DATASET, checkpoint: str | None = None,
                every: int = 5000, resume: bool = False, until: int | None = None,
-               lr: float = 1e-3, lr_final: float = 1e-5) -> Path | None:
+               lr: float = 1e-3, lr_final: float = 1e-5,
+               init: str | None = None) -> Path | None:
     """Train and write the weights; with `checkpoint`, save the state there every `every`
-    steps (and continue it with `resume`). Stopped at `until` < steps: None, no weights."""
+    steps (and continue it with `resume`). Stopped at `until` < steps: None, no weights.
+    With `init` (a weights .npz of the same architecture) the run starts from those weights
+    instead of random ones: a warm restart, with a new schedule and fresh Adam moments."""
     if steps < 1 or batch < 1 or every < 1 or (until is not None and until < 1):
         raise UsageError("--steps, --batch, --every and --until must be at least 1")
     if not 0 < lr_final <= lr:
@@ -74,12 +100,15 @@ def train_spec(spec: str, output: str | None, steps: int, batch: int, seed: int,
                       residual=model.residual, lr=lr, lr_final=lr_final)
     float_act = act.float_activation()
     images = load_training_images(dataset)
-    run = describe_run(cfg, f"{act.name} {float_act!r}", images)
+    state = initial_state(cfg)
+    start, init_digest = (None, None) if init is None else load_start_weights(init, state)
+    run = describe_run(cfg, f"{act.name} {float_act!r}", images, init_digest)
     if resume:
         state = load_checkpoint(Path(checkpoint), run)
         log(f"resuming {checkpoint} at step {state.step} of {steps}")
-    else:
-        state = initial_state(cfg)
+    elif start is not None:
+        state.params[:] = start
+        log(f"starting from the weights in {init}")
     save = (lambda st: save_checkpoint(Path(checkpoint), st, run)) if checkpoint else None
     t0 = time.time()
     run_steps(cfg, float_act, images, state, until=until, every=every if checkpoint else 0,

@@ -166,14 +166,16 @@ def check(spec, backends, lowering, patches, seed, key_bits, workers, report_dir
 @click.option("--lr", type=float, default=1e-3, show_default=True,
               help="Adam's learning rate at the start (cosine decay to --lr-final).")
 @click.option("--lr-final", type=float, default=1e-5, show_default=True)
+@click.option("--init", type=click.Path(dir_okay=False, exists=True),
+              help="Start from these weights (a warm restart) instead of random ones.")
 @one_line_errors
 def train(spec, output, steps, batch, seed, data, checkpoint, every, resume, until, lr,
-          lr_final):
+          lr_final, init):
     """Train the weights of SPEC on pictures from the scikit-image/-learn wheels (sigma 25)."""
     from veil.models.train_cli import train_spec
     path = train_spec(spec, output, steps, batch, seed, log=lambda s: click.echo(s, err=True),
                       dataset=data, checkpoint=checkpoint, every=every, resume=resume,
-                      until=until, lr=lr, lr_final=lr_final)
+                      until=until, lr=lr, lr_final=lr_final, init=init)
     if path is not None:
         click.echo(f"weights written to {path}", err=True)
 

@@ -129,3 +129,61 @@ def test_checkpoint_options_are_checked_before_any_work(spec, ckpt, tmp_path):
     one_line_error(run(spec, *STEPS, "--checkpoint", tmp_path / "y.ckpt", "--every", "0"),
                    "at least 1")
     one_line_error(run(spec, *STEPS, "--lr", "1e-6"), "want 0 < --lr-final <= --lr")
+
+
+# -- --init: a warm restart from finished weights ---------------------------------------------
+@pytest.fixture
+def trained(spec, tmp_path):
+    path = tmp_path / "first.npz"
+    assert run(spec, *STEPS, "-o", path).exit_code == 0
+    return path
+
+
+def test_init_starts_from_the_given_weights(spec, tmp_path, trained):
+    """With a learning rate too small to move anything the result is the start: the weights
+    really are loaded (a random start ends elsewhere), and training from them goes on."""
+    still = run(spec, *STEPS, "--lr", "1e-12", "--lr-final", "1e-12", "--init", trained,
+                "-o", tmp_path / "still.npz")
+    assert still.exit_code == 0 and f"starting from the weights in {trained}" in still.stderr
+    start, kept = weights(trained), weights(tmp_path / "still.npz")
+    assert all(np.allclose(start[k], kept[k], atol=1e-6) for k in start)
+    assert run(spec, *STEPS, "--lr", "1e-12", "--lr-final", "1e-12",
+               "-o", tmp_path / "random.npz").exit_code == 0
+    assert not np.allclose(start["w1"], weights(tmp_path / "random.npz")["w1"], atol=1e-3)
+    assert run(spec, *STEPS, "--init", trained, "-o", tmp_path / "on.npz").exit_code == 0
+    assert not np.allclose(start["w1"], weights(tmp_path / "on.npz")["w1"], atol=1e-6)
+
+
+def test_warm_restart_resumes_bit_identical_and_knows_its_start(spec, tmp_path, trained):
+    straight = run(spec, *STEPS, "--init", trained, "-o", tmp_path / "straight.npz")
+    assert straight.exit_code == 0
+    ckpt = tmp_path / "warm.ckpt"
+    assert run(spec, *STEPS, "--init", trained, "--checkpoint", ckpt, "--until", 120,
+               "-o", tmp_path / "resumed.npz").exit_code == 0
+    one_line_error(run(spec, *STEPS, "--checkpoint", ckpt, "--resume"),
+                   "checkpoint of a different run: initial weights is ")
+    other = tmp_path / "other.npz"
+    np.savez(other, **{k: v + 1 for k, v in weights(trained).items()})
+    one_line_error(run(spec, *STEPS, "--init", other, "--checkpoint", ckpt, "--resume"),
+                   "checkpoint of a different run: initial weights is ")
+    res = run(spec, *STEPS, "--init", trained, "--checkpoint", ckpt, "--resume",
+              "-o", tmp_path / "resumed.npz")
+    assert res.exit_code == 0, res.stderr
+    a, b = weights(tmp_path / "straight.npz"), weights(tmp_path / "resumed.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_init_of_another_architecture_is_refused(spec, tmp_path, trained):
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, **{**weights(trained), "w2": np.zeros((6, 8), np.float32)})
+    one_line_error(run(spec, *STEPS, "--init", wrong, "-o", tmp_path / "x.npz"),
+                   "weights of another architecture (w2 is (6, 8) there, (8, 8) here)")
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, w1=weights(trained)["w1"])
+    one_line_error(run(spec, *STEPS, "--init", partial, "-o", tmp_path / "x.npz"),
+                   "(b1 is missing there")
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not a zip")
+    one_line_error(run(spec, *STEPS, "--init", junk, "-o", tmp_path / "x.npz"),
+                   "not a readable weights file")
+    assert not (tmp_path / "x.npz").exists()
