@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from veil.util.errors import UsageError
+from veil.util.exchange import exchange
 
 MARKER = ".veil-report"
 
@@ -52,8 +53,11 @@ def _publish(tmp: Path, target: Path) -> None:
     if not (target.is_dir() and any(target.iterdir())):
         os.replace(tmp, target)                # onto nothing or an empty folder: atomic
         return
-    # An earlier report: moved aside, then the new one takes its name. Never partial; for
-    # the moment between the two renames the name is free.
+    if exchange(tmp, target):                  # an earlier report: swapped in one step,
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old one
+        return
+    # Where the file system cannot exchange: the earlier report moved aside, then the new
+    # one takes its name. Never partial; for the moment between the renames the name is free.
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
     os.replace(target, old / "report")
     try:

@@ -59,7 +59,12 @@ def test_missing_parent_refused(tmp_path, noisy):
     one_line_error(res, "does not exist")
 
 
-def test_empty_folder_and_earlier_report_are_taken(tmp_path, noisy):
+@pytest.mark.parametrize("swap", ["exchange", "two renames"])
+def test_empty_folder_and_earlier_report_are_taken(tmp_path, noisy, monkeypatch, swap):
+    """An earlier report is replaced whole, by one atomic exchange where the file system can
+    (Linux), else by two renames; both leave nothing else behind."""
+    if swap == "two renames":
+        monkeypatch.setattr("veil.models.report.folder.exchange", lambda a, b: False)
     (tmp_path / "rep").mkdir()
     assert denoise(noisy, tmp_path).exit_code == 0
     (tmp_path / "rep" / "stale.png").write_bytes(b"from an earlier report")
