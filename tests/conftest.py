@@ -1,5 +1,9 @@
 """Every test gets its own config folder, so nothing a client records (known clouds, the
-newest model versions it was served) reaches the real ~/.config or another test."""
+newest model versions it was served) reaches the real ~/.config or another test.
+
+The suite runs in one process per core (`pytest -n auto`, pytest-xdist), and every worker
+collects it anew: a parametrisation whose values are drawn at random (os.urandom, a fresh
+key) must give them fixed `ids=`, or the workers' test ids differ and the run stops."""
 import pytest
 
 
