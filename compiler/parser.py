@@ -31,7 +31,7 @@ checker's polynomials recurse), and parentheses are counted while parsing so tha
 Keywords (the quoted words above) win over names wherever both could appear, so they are
 not valid activation names. Whether numbers are integers, expressions affine or polynomial,
 and so on is checked later (check.py). Syntax errors are raised as SpecError with a short
-message, e.g. "expected '->' after input size, found '8'".
+message, e.g. "expected '->' after input size, found '8'" (compiler/syntax_errors.py).
 
 parse_prelude() gives the syntax tree of prelude.veil; check.load_prelude() its checked
 activations (checking comes after parsing, so this module does not import check).
@@ -42,12 +42,13 @@ import functools
 from pathlib import Path
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import PatternStr
 
 from veil.compiler import ast
 from veil.compiler.budget import MAX_NESTING, MAX_NUMBER_CHARS, MAX_SPEC_CHARS
 from veil.compiler.errors import SourcePos, SpecError
+from veil.compiler.syntax_errors import syntax_error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 PRELUDE = Path(__file__).with_name("prelude.veil")
@@ -68,7 +69,7 @@ def parse_text(text: str, path: str = "<string>") -> ast.Spec:
     try:
         tree = _parse(text, path)
     except UnexpectedInput as e:
-        raise _syntax_error(e, text, path) from None
+        raise syntax_error(e, text, path, _lark().get_terminal) from None
     try:
         return _Build(path).transform(tree)
     except VisitError as e:                 # lark wraps what a callback raises
@@ -220,86 +221,3 @@ class _Build(Transformer_NonRecursive):
 
     def var(self, meta, c):
         return ast.Var(str(c[0]), self._pos(c[0]))
-
-
-# --- syntax errors ---
-
-# What the n-th token after a keyword is, for "expected X after <that>".
-_SLOTS = {
-    "model": ("model name",),
-    "activation": ("activation name",),
-    "patch": ("input size", "'->'", "output size"),
-    "stride": ("stride",),
-    "normalise": ("variable name", "'->'"),
-    "fix": ("'<'", "total bits", "','", "fractional bits"),
-    "frac": ("fractional bits",),
-    "seed": ("seed",),
-    "dense": ("input size", "'->'", "output size", "activation name"),
-}
-_ENTRY = {"PATCH", "NORMALISE", "INPUT", "ACTIVATION", "WEIGHT", "BIAS", "COEFFICIENT",
-          "WEIGHTS", "DENSE", "PREDICT"}
-_OPERATOR = {"PLUS", "MINUS", "STAR", "SLASH", "CARET"}
-_NAMED = {"NUMBER": "a number", "NAME": "a name", "STRING": 'a "quoted" file name',
-          "ABS_X": "'|x|'", "$END": "end of file"}
-
-
-def _syntax_error(e: UnexpectedInput, text: str, path: str) -> SpecError:
-    if isinstance(e, UnexpectedToken):
-        expected = set(e.accepts or e.expected)
-        if e.token.type == "$END":
-            found = "end of file"
-            line = text.count("\n") + 1
-            col = len(text) - (text.rfind("\n") + 1) + 1
-        else:
-            found, line, col = f"'{e.token}'", e.line, e.column
-    else:
-        assert isinstance(e, UnexpectedCharacters)
-        expected = set(e.allowed or ())
-        found, line, col = f"'{e.char}'", e.line, e.column
-    stack = e.state.value_stack if e.state is not None else []
-    want = _describe_expected(expected)
-    after = _after(stack)
-    msg = (f"expected {want} after {after}, found {found}" if after
-           else f"unexpected {found}; expected {want}")
-    return SpecError(path, line, col, msg)
-
-
-def _after(stack: list) -> str | None:
-    """Name the last thing parsed, if it is a token: a slot name or the token itself."""
-    if not stack or not isinstance(stack[-1], Token):
-        return None
-    last = len(stack) - 1
-    for i in range(last, -1, -1):
-        tok = stack[i]
-        if not isinstance(tok, Token):
-            break
-        slots = _SLOTS.get(str(tok))
-        if slots is not None and tok.type != "NAME":
-            if 1 <= last - i <= len(slots):
-                return slots[last - i - 1]
-            break
-    return f"'{stack[-1]}'"
-
-
-def _describe_expected(names: set[str]) -> str:
-    parts: list[str] = []
-    if _ENTRY <= names:
-        parts.append("a model entry")
-        names = names - _ENTRY
-    if {"PLUS", "STAR", "SLASH"} <= names:
-        parts.append("an operator")
-        names = names - _OPERATOR
-    terminals = _lark().get_terminal
-    rest = []
-    for n in names:
-        if n in _NAMED:
-            rest.append(_NAMED[n])
-        else:
-            try:
-                rest.append(f"'{terminals(n).pattern.value}'")
-            except KeyError:
-                rest.append(n)
-    parts += sorted(rest) or ["something else"]
-    if len(parts) > 4:
-        parts = parts[:4] + ["..."]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
