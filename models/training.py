@@ -115,11 +115,13 @@ def train(cfg: TrainConfig, act: FloatActivation, log=print, log_every: int = 20
 
 def run_steps(cfg: TrainConfig, act: FloatActivation, images: list[np.ndarray],
               state: TrainState, until: int | None = None, every: int = 0,
-              save=lambda state: None, log=print, log_every: int = 2000) -> TrainState:
+              save=lambda state: None, log=print, log_every: int = 2000,
+              sampler_class: type[PatchSampler] = PatchSampler) -> TrainState:
     """Continue `state` up to step `until` (default cfg.steps), calling save(state) every
-    `every` steps and at the end; the same steps give the same bits however they are split."""
+    `every` steps and at the end; the same steps give the same bits however they are split.
+    `sampler_class` draws the batches (experiments map them to other inputs)."""
     until = cfg.steps if until is None else min(until, cfg.steps)
-    sampler = PatchSampler(images, cfg, state.rng)
+    sampler = sampler_class(images, cfg, state.rng)
     params, m, v = state.params, state.m, state.v
     b1, b2, eps = 0.9, 0.999, 1e-8
     t0 = time.time() - state.elapsed

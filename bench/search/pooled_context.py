@@ -5,7 +5,7 @@ resolution, plus the whole window average-pooled by POOL with the cells the cent
 covers left out (WINDOW 32, POOL 2: 256 + 192 = 448 inputs). The pooling is a public linear
 map of the user's own pixels, so the protocol could apply it before encryption at no MAC
 cost; only the first layer's wider input is paid for. Trained by veil.models.training's own
-loop (its sampler's draws mapped to these features), evaluated in float with tanh* on the
+loop (its sampler's draws mapped to these features by a sampler_class), evaluated in float with tanh* on the
 noisy images of bench/float_quality.py (same seeds), so rows compare with its table.
 
     python bench/search/pooled_context.py NAME WINDOW POOL H1 H2 STEPS [--lr 1e-3]
@@ -75,9 +75,8 @@ def train(window, pool, hidden, steps, lr):
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) / OUT ** 2
     print(f"{sizes[0]} inputs, {macs:,.0f} MACs per pixel ({macs / 2304:.2f}x compact)",
           flush=True)
-    training.PatchSampler = Sampler            # run_steps draws through this module name
     training.run_steps(cfg, tanh_star(), load_training_images("wheels"), state,
-                       log_every=5000)
+                       log_every=5000, sampler_class=Sampler)
     return state.params
 
 
