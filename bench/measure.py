@@ -4,18 +4,15 @@ multiply-accumulate, per activation and per patch.
 `measure_model(spec)` runs every step of the `packed` lowering (backends/yao/lowerings/
 packed/linear.py and the garbled activation) on each dense layer of a compiled model, for a
 batch of patches, and the `paper` lowering's unit costs on the same layers (bench/timing.py);
-the result is
-a ModelCost (bench/costs.py: LayerCost per layer, Step per party's step), which
-bench/report.py prints.
-All figures are CPU seconds of one party (see bench/timing.py for the clocks). Every
-measured step runs on real ciphertexts and is checked against the plaintext reference.
+the result is a ModelCost (bench/costs.py: LayerCost per layer, Step per party's step), which
+bench/report.py prints. All figures are CPU seconds of one party (bench/timing.py has the
+clocks). Every measured step runs on real ciphertexts, checked against the plaintext reference.
 
-Every step is a call to the lowering's own functions with the program's PackedLayout, and the
-fixed-base tables and uniform factors are built as the parties build them (the exponent
-ranges of packed/linear.py, PooledFreshNoise): nothing here re-derives a width or a range.
-
-Provisioning (once per model and user) includes each party's fixed-base tables for its
-multi-exponentiations. What is extrapolated, and how (each Step carries its factor):
+Every step calls the lowering's own functions with the program's PackedLayout; fixed-base
+tables and uniform factors are built as the parties build them (packed/linear.py's exponent
+ranges, PooledFreshNoise): nothing here re-derives a width or a range. Provisioning (once per
+model and user) includes each party's fixed-base tables. What is extrapolated, and how (each
+Step carries its factor):
 - provisioning is timed on a sample of columns and scaled to the layer's n_in (the tables:
   built for the blocks timed, scaled like them);
 - a layer of more than FULL_LAYER_COLUMNS packed columns is timed on its first SAMPLE_BLOCKS
@@ -24,8 +21,7 @@ multi-exponentiations. What is extrapolated, and how (each Step carries its fact
 - the `paper` lowering is timed on a sample of products and activations per layer and scaled
   to n_in * n_out products and n_out activations per patch.
 Bytes are not extrapolated: bench/traffic.py runs the real parties on the same patches and
-counts every frame (models small enough to provision in seconds, such as compact).
-"""
+counts every frame (models that provision in seconds: compact, wide)."""
 from __future__ import annotations
 
 import dataclasses

@@ -2,5 +2,5 @@
 offer the names without importing the lowerings."""
 from __future__ import annotations
 
-MODELS = {"all": ("compact", "burger"), "compact": ("compact",), "burger": ("burger",),
-          "tiny": ("tiny",)}
+MODELS = {"all": ("compact", "wide", "burger"), "compact": ("compact",), "wide": ("wide",),
+          "burger": ("burger",), "tiny": ("tiny",)}

@@ -17,7 +17,7 @@ from veil.cli_options import key_bits_option
 
 @click.command("bench")
 @click.option("--model", type=click.Choice(list(MODELS)), default="all", show_default=True,
-              help="all = compact and burger (the seed paper's architecture, random weights).")
+              help="all = compact, wide and burger (the seed paper's architecture, random weights).")
 @key_bits_option
 @click.option("--patches", type=int, default=2, show_default=True,
               help="Patches per measured batch.")

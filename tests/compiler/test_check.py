@@ -78,7 +78,7 @@ def test_spec_activation(tmp_path):
     m = load(tmp_path, text)
     sq = m.layers[0].activation
     assert sq.coeffs == ((0.0, 0.0, 1.0), (0.0, 0.0, 1.0)) and sq.symmetry is Symmetry.EVEN
-    assert set(m.activations) == {"tanh_star", "sq"}
+    assert set(m.activations) == {"tanh_star", "tanh4", "sq"}
     assert np.allclose(sq.float_activation()(np.array([-1.5, 3.0])), [2.25, 4.0])
 
 
@@ -116,7 +116,7 @@ def test_check_with_given_activations():
 
 CASES = {
     "unknown activation": ("8 tanh_star", "8 relu", 10, 19,
-                           "unknown activation 'relu' (known: tanh_star)"),
+                           "unknown activation 'relu' (known: tanh4, tanh_star)"),
     "first layer size": ("dense 25 ->", "dense 24 ->", 10, 5,
                          "layer 1 takes 24 inputs but the input patch has 5x5 = 25 pixels"),
     "chain": ("dense 8 -> 1", "dense 8 -> 8 tanh_star\n    dense 7 -> 1", 12, 5,

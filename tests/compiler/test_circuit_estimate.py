@@ -62,7 +62,7 @@ def test_the_estimate_bounds_what_synthesis_emits(seed):
         assert actual <= estimate, (table, kappa)
 
 
-@pytest.mark.parametrize("name", ["tiny", "compact"])
+@pytest.mark.parametrize("name", ["tiny", "compact", "wide"])
 def test_the_estimate_of_tanh_star_is_within_a_small_factor(name):
     program = compile_published(public_text(MODELS_DIR / f"{name}.veil"), 2048, 40, name)
     for t in {stage.table for stage in program.activations}:

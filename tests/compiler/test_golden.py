@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import veil.models
 from veil.cli import main
 
-from .tanh_star_reference import tanh_star_int
+from .tanh_star_reference import PAPER, TANH4, odd_quadratic_int
 from .test_bristol_export import bristol_run
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -23,7 +23,7 @@ MODELS = "<models>"
 
 CASES = {
     f"{model}.{suffix}": [model, *args]
-    for model in ("tiny", "compact")
+    for model in ("tiny", "compact", "wide")
     for suffix, args in [("ir.txt", ["--emit", "ir"]),
                          ("layer1.bristol.txt", ["--emit", "bristol", "--layer", "1"]),
                          ("stats.json", ["--emit", "stats", "--json"])]
@@ -64,7 +64,7 @@ def golden_layer1(model: str) -> tuple[str, dict, dict]:
     return text, stats, stats["layers"][0]
 
 
-@pytest.mark.parametrize("model", ["tiny", "compact"])
+@pytest.mark.parametrize("model", ["tiny", "compact", "wide"])
 def test_golden_bristol_matches_golden_stats(model):
     """The pinned circuit and the pinned stats describe the same masked layer-1 activation."""
     text, _, layer = golden_layer1(model)
@@ -78,15 +78,17 @@ def test_golden_bristol_matches_golden_stats(model):
     assert head[2] == [len(masked["outputs"]), *masked["outputs"].values()]
 
 
-def test_golden_tiny_bristol_computes_masked_tanh_star():
-    """The pinned circuit is checked, not trusted: y_masked = tanh*(x) + r_u, by an evaluator
-    written from the Bristol Fashion description and an independent integer tanh*."""
-    text, stats, layer = golden_layer1("tiny")
+@pytest.mark.parametrize("model, segments", [("tiny", PAPER), ("wide", TANH4)])
+def test_golden_bristol_computes_masked_activation(model, segments):
+    """The pinned circuit is checked, not trusted: y_masked = act(x) + r_u, by an evaluator
+    written from the Bristol Fashion description and an independent integer tanh* (tiny's)
+    or tanh4 (wide's)."""
+    text, stats, layer = golden_layer1(model)
     frac = lambda f: int(f.split(",")[1].rstrip(">"))
     f_a, f_c = frac(stats["formats"]["activation"]), stats["formats"]["coefficient_frac"]
     acc, acc_frac = layer["acc_bits"], layer["acc_frac"]
     k, w_ru = layer["activation"]["masked"]["inputs"]["r_lo"], 10 + 40  # fix<10,8>, kappa 40
-    x = [secrets.randbelow(6 << acc_frac) - (3 << acc_frac) for _ in range(300)]
+    x = [secrets.randbelow(8 << acc_frac) - (4 << acc_frac) for _ in range(300)]  # past 3.2
     x += [-(1 << (acc - 1)), (1 << (acc - 1)) - 1, 0, -1]
     r_c = [secrets.randbits(acc + 40) for _ in x]
     r_u = [(1 << (w_ru - 40)) + secrets.randbelow((1 << w_ru) - (1 << (w_ru - 40))) for _ in x]
@@ -95,4 +97,5 @@ def test_golden_tiny_bristol_computes_masked_tanh_star():
                                           [ru % (1 << k) for ru in r_u]])
     y = [((ru >> k) + c - s) % (1 << (w_ru + 1 - k)) * (1 << k) + lo
          for ru, lo, c, s in zip(r_u, low, carry, sign)]      # the translation table's job
-    assert y == [tanh_star_int(xi, acc_frac, f_a, f_c) + ru for xi, ru in zip(x, r_u)]
+    assert y == [odd_quadratic_int(xi, segments, acc_frac, f_a, f_c) + ru
+                 for xi, ru in zip(x, r_u)]

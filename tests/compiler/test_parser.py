@@ -20,13 +20,15 @@ model sample {
 """
 
 
-def test_prelude_defines_tanh_star():
+def test_prelude_defines_tanh_star_and_tanh4():
     prelude = parse_prelude()
     assert prelude.models == ()
-    (tanh,) = prelude.activations
+    tanh, tanh4 = prelude.activations
     assert (tanh.name, tanh.symmetry, tanh.saturation.value) == ("tanh_star", "odd", 1.0)
     assert [s.bound.value for s in tanh.segments] == [1.52, 2.57]
-    assert list(load_prelude()) == ["tanh_star"]
+    assert (tanh4.name, tanh4.symmetry, tanh4.saturation.value) == ("tanh4", "odd", 1.0)
+    assert [s.bound.value for s in tanh4.segments] == [0.7, 1.4, 2.2, 3.2]
+    assert list(load_prelude()) == ["tanh_star", "tanh4"]
 
 
 def test_sample_spec(tmp_path):

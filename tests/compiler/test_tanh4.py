@@ -1,7 +1,7 @@
-"""tanh4 (bench/search/c16_384_384_8_tanh4.veil), issue 15's closer fit of tanh: its circuits
-equal its integer table on every accumulator the circuit can tell apart (bare) and under
-random masks (masked), in the tiny model's formats by default and in the spec's own with
--m slow; and the float claims its spec comment makes (worst error against tanh, continuity
+"""tanh4 (the prelude's, used by the `wide` model), issue 15's closer fit of tanh: its
+circuits equal its integer table on every accumulator the circuit can tell apart (bare) and
+under random masks (masked), in the tiny model's formats by default and in wide's own with
+-m slow; and the float claims the prelude's comment makes (worst error against tanh, continuity
 at 0) hold."""
 from functools import lru_cache
 
@@ -19,17 +19,15 @@ from veil.models.catalog import compile_model
 
 from .test_synthesis_exhaustive import every_distinct_accumulator
 
-SPEC = "bench/search/c16_384_384_8_tanh4.veil"
 KAPPA = 40
 FORMATS = [(29, 18), (26, 17),                                    # tiny's accumulators
-           pytest.param("layer1", marks=pytest.mark.slow),        # the spec's own: 2^25
+           pytest.param("layer1", marks=pytest.mark.slow),        # wide's own: 2^25
            pytest.param("layer2", marks=pytest.mark.slow)]
 
 
 @lru_cache(maxsize=None)
 def program():
-    from pathlib import Path
-    return compile_model(Path(__file__).parents[2] / SPEC)
+    return compile_model("wide")
 
 
 def table(formats) -> ActivationTable:

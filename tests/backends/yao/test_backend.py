@@ -65,6 +65,21 @@ def test_check_tiny_packed(seed):
     assert res.stderr.count("insecure") == 1
 
 
+def test_check_wide_packed():
+    """The `wide` model (384-wide layers, tanh4): secure equals plaintext on a patch. 1024-bit
+    keys keep it to seconds; 2048 bits runs with -m slow below."""
+    res = run("check", "wide", "--backends", "plaintext,yao", "--patches", 1, "--seed", 5,
+              "--key-bits", 1024)
+    assert res.exit_code == 0, res.output + res.stderr
+    assert "yao vs plaintext (packed): 1/1 patches bit-identical" in res.output
+
+
+@pytest.mark.slow
+def test_check_wide_packed_2048_bits():
+    res = run("check", "wide", "--backends", "plaintext,yao", "--patches", 2)
+    assert res.exit_code == 0 and "2/2 patches bit-identical" in res.output
+
+
 @pytest.mark.slow
 def test_check_compact_packed_2048_bits():
     res = run("check", "compact", "--backends", "plaintext,yao", "--patches", 4)

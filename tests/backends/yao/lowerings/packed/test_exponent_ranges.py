@@ -7,7 +7,7 @@ from veil.backends.yao.lowerings.packed import linear as L
 from veil.models.catalog import compile_model
 
 
-@pytest.mark.parametrize("spec", ["tiny", "compact"])
+@pytest.mark.parametrize("spec", ["tiny", "compact", "wide"])
 def test_ranges_cover_every_exponent(spec):
     program = compile_model(spec, "packed", key_bits=2048)
     for st in program.dense:
