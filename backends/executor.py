@@ -9,7 +9,9 @@ nothing received from another party is unpickled.
 
 `InlineExecutor` runs in the calling thread; `ProcessExecutor` owns a pool of spawned
 processes (spawned, not forked: the parties run as threads, and a fork could copy a held
-lock). A party that is given no executor runs inline.
+lock); a spawned process imports the main script, so a pool is refused up front when made
+from a script's unguarded top level (util/main_guard.py). A party that is given no
+executor runs inline.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from veil.util.main_guard import require_main_guard
 from veil.util.errors import UsageError
 
 
@@ -81,6 +84,7 @@ class ProcessExecutor(Executor):
     def __init__(self, processes: int):
         if processes < 1:
             raise UsageError(f"a process pool needs at least 1 process, not {processes}")
+        require_main_guard(f"starting {processes} worker processes")
         self.parallelism = processes
         self._pool: ProcessPoolExecutor | None = None
 
