@@ -17,7 +17,8 @@ from veil.util.errors import UsageError
 
 
 def _guard_bodies(tree: ast.Module) -> list[ast.If]:
-    """The top-level `if __name__ == "__main__":` blocks of a module (either operand order)."""
+    """The `if __name__ == "__main__":` blocks of a module (either operand order), also those
+    nested in a `try` or `with` at the top level."""
     def is_guard(test: ast.expr) -> bool:
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and isinstance(test.ops[0], ast.Eq)):
@@ -26,7 +27,7 @@ def _guard_bodies(tree: ast.Module) -> list[ast.If]:
         names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
         consts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
         return len(names) == 1 and len(consts) == 1
-    return [node for node in tree.body if isinstance(node, ast.If) and is_guard(node.test)]
+    return [node for node in ast.walk(tree) if isinstance(node, ast.If) and is_guard(node.test)]
 
 
 def _main_script_frame(frame: FrameType | None) -> FrameType | None:

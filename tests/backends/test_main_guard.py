@@ -44,9 +44,12 @@ def test_a_function_called_from_the_unguarded_top_level_is_refused(tmp_path):
     assert "before" in result.stdout and refused_at(result, 8), result.stderr
 
 
-@pytest.mark.parametrize("guard", ['if __name__ == "__main__":', "if '__main__' == __name__:"])
+@pytest.mark.parametrize("guard", ['if __name__ == "__main__":', "if '__main__' == __name__:",
+                                   'try:\n  if __name__ == "__main__":'])
 def test_a_guarded_script_gets_its_pool(tmp_path, guard):
     body = POOL + "def main():\n    " + USE_POOL + f"\n{guard}\n    main()\n"
+    if guard.startswith("try"):
+        body += "finally:\n  pass\n"
     result = run_script(tmp_path, body)
     assert result.returncode == 0 and "result 27" in result.stdout, result.stderr
 
