@@ -21,8 +21,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from veil.util.main_guard import require_main_guard
 from veil.util.errors import UsageError
+from veil.util.main_guard import require_main_guard
 
 
 class Executor(ABC):
