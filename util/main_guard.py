@@ -17,8 +17,8 @@ from veil.util.errors import UsageError
 
 
 def _guard_bodies(tree: ast.Module) -> list[ast.If]:
-    """The `if __name__ == "__main__":` blocks of a module (either operand order), also those
-    nested in a `try` or `with` at the top level."""
+    """Every `if __name__ == "__main__":` block of a module (either operand order), wherever
+    it is: one nested in a top-level `try` or `with` guards as well as a top-level one."""
     def is_guard(test: ast.expr) -> bool:
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and isinstance(test.ops[0], ast.Eq)):

@@ -13,8 +13,8 @@ from veil.util.main_guard import unguarded_call_site
 
 POOL = """
 from veil.backends.executor import ProcessExecutor
-def cube(x):
-    return x ** 3
+# The pool runs a builtin (pow): a function defined in the script could not reach
+# workers started from `python -c`, which have no script to import.
 """
 USE_POOL = "with ProcessExecutor(2) as pool: print('result', pool.submit(pow, 3, 3).result())"
 
